@@ -1,0 +1,34 @@
+# The two commands of the README's quick start are `make demo` and `make test`;
+# both run scripts/setup.sh first (idempotent: reuses running services and an up-to-date .venv).
+PYTHON := .venv/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: setup test demo bench lint format clean distclean
+
+setup:
+	bash scripts/setup.sh
+
+test: setup
+	$(PYTHON) -m pytest tests -q -p no:cacheprovider --durations=15 $(PYTEST_ARGS)
+
+demo: setup
+	$(PYTHON) demo/run.py
+
+bench: setup
+	$(PYTHON) benchmarks/run_all.py
+
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format: setup
+	.venv/bin/ruff check --fix .
+	.venv/bin/ruff format .
+
+clean:
+	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+	rm -rf .pytest_cache .hypothesis .ruff_cache build dist *.egg-info
+	rm -rf sites tests/sites tests/.sites demo/sites benchmarks/sites benchmarks/results benchmarks/output
+
+distclean: clean
+	rm -rf .venv

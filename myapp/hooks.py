@@ -1,0 +1,25 @@
+app_name = "myapp"
+app_title = "MyApp"
+app_publisher = "MyApp Contributors"
+app_description = "Scheduled and background jobs for Frappe / ERPNext: maintenance, reports, exports, imports, sync, digests, expiry reminders and scheduler health"
+app_email = "maintainers@myapp.dev"
+app_license = "mit"
+required_apps = ["frappe"]
+
+# Installation
+# ------------
+# Idempotent: custom fields and default settings, again on every migrate (ERPNext may arrive later).
+after_install = "myapp.install.after_install"
+after_migrate = "myapp.install.after_migrate"
+
+# Scheduled Tasks
+# ---------------
+# Each entry becomes a Scheduled Job Type on `bench migrate`; `*_long` run on the long queue.
+scheduler_events = {
+	"daily": [
+		"myapp.tasks.daily_cleanup",
+	],
+	"daily_long": [
+		"myapp.maintenance.daily_database_maintenance",
+	],
+}

@@ -1,0 +1,80 @@
+"""Example 1: daily database maintenance (`daily_long`, the long queue).
+
+Old Error Logs, Activity Logs, sent/expired/failed emails (with their recipients) and Versions
+beyond the newest few of each document, deleted set-based in committed batches within a time
+budget. Each cleanup is independent: one that fails is logged and the others still run.
+"""
+
+import frappe
+from frappe.utils import add_days, now_datetime
+
+from myapp.utils.batching import TimeBudget, delete_in_batches
+
+SETTINGS = "Maintenance Settings"
+
+
+def daily_database_maintenance() -> dict:
+	settings = frappe.get_single(SETTINGS)
+	budget = TimeBudget(settings.time_budget_seconds)
+	batch_size = settings.delete_batch_size
+	cleanups = {
+		"error_logs_deleted": lambda: delete_older_than(
+			"Error Log", settings.error_log_retention_days, batch_size, budget
+		),
+		"activity_logs_deleted": lambda: delete_older_than(
+			"Activity Log", settings.activity_log_retention_days, batch_size, budget
+		),
+		"email_queue_cleared": lambda: cleanup_email_queue(
+			settings.email_queue_retention_days, batch_size, budget
+		),
+		"versions_cleaned": lambda: cleanup_document_versions(
+			settings.version_retention_days, settings.versions_to_keep, batch_size, budget
+		),
+	}
+	stats = {}
+	for key, cleanup in cleanups.items():
+		try:
+			stats[key] = cleanup()
+		except Exception:
+			frappe.db.rollback()
+			stats[key] = None
+			frappe.log_error(title=f"Daily Maintenance: {key} failed")
+	stats["time_budget_exhausted"] = budget.exhausted
+	frappe.logger("myapp.maintenance").info(f"Daily maintenance completed: {stats}")
+	return stats
+
+
+def cutoff_for(days: int):
+	return add_days(now_datetime(), -days)
+
+
+def delete_older_than(doctype: str, days: int, batch_size: int, budget: TimeBudget) -> int:
+	return delete_in_batches(doctype, {"creation": ("<", cutoff_for(days))}, batch_size, budget)
+
+
+def cleanup_email_queue(days: int, batch_size: int, budget: TimeBudget) -> int:
+	filters = {"status": ("in", ("Sent", "Expired", "Error")), "creation": ("<", cutoff_for(days))}
+	return delete_in_batches(
+		"Email Queue", filters, batch_size, budget, child_doctypes=("Email Queue Recipient",)
+	)
+
+
+def cleanup_document_versions(days: int, keep_latest: int, batch_size: int, budget: TimeBudget) -> int:
+	"""Versions older than `days` that are not among the `keep_latest` newest of their document."""
+	cutoff = cutoff_for(days)
+
+	def select_names(limit):
+		return frappe.db.sql(
+			"""select name from (
+				select name, creation, row_number() over (
+					partition by ref_doctype, docname order by creation desc, name desc
+				) as position
+				from `tabVersion`
+			) ranked
+			where ranked.position > %(keep)s and ranked.creation < %(cutoff)s
+			limit %(limit)s""",
+			{"keep": keep_latest, "cutoff": cutoff, "limit": limit},
+			pluck=True,
+		)
+
+	return delete_in_batches("Version", None, batch_size, budget, select_names=select_names)

@@ -1,0 +1,59 @@
+"""Scheduled and background tasks (the seeds' workflows). Hooks and `bench execute` call these by name."""
+
+import frappe
+from frappe.utils import add_days, now_datetime
+
+MAINTENANCE_SETTINGS = "Maintenance Settings"
+FILE_BATCH_SIZE = 100
+
+
+def daily_cleanup() -> dict:
+	"""Workflow 1: delete private Files attached to no document and older than the retention days.
+
+	Through `frappe.delete_doc`, so File's on_trash removes the file from disk. At most
+	`max_files_per_run` files per run, committed per batch; a file that cannot be deleted is
+	logged, rolled back alone and skipped, so one bad file never stops or loops the run.
+	"""
+	settings = frappe.get_single(MAINTENANCE_SETTINGS)
+	cutoff = add_days(now_datetime(), -settings.file_retention_days)
+	deleted, failed = 0, []
+	while deleted + len(failed) < settings.max_files_per_run:
+		limit = min(FILE_BATCH_SIZE, settings.max_files_per_run - deleted - len(failed))
+		names = old_unattached_private_files(cutoff, limit, exclude=failed)
+		if not names:
+			break
+		for name in names:
+			if delete_file(name):
+				deleted += 1
+			else:
+				failed.append(name)
+		frappe.db.commit()
+	frappe.logger("myapp.tasks").info(f"Daily cleanup: deleted {deleted} files, {len(failed)} failed")
+	return {"deleted": deleted, "failed": len(failed)}
+
+
+def old_unattached_private_files(cutoff, limit: int, exclude: list[str]) -> list[str]:
+	filters = [
+		["is_private", "=", 1],
+		["is_folder", "=", 0],
+		["attached_to_doctype", "is", "not set"],
+		["creation", "<", cutoff],
+	]
+	if exclude:
+		filters.append(["name", "not in", exclude])
+	return frappe.get_all("File", filters=filters, pluck="name", order_by="creation asc", limit=limit)
+
+
+def delete_file(name: str) -> bool:
+	savepoint = "daily_cleanup_file"
+	frappe.db.savepoint(savepoint)
+	try:
+		frappe.delete_doc("File", name, ignore_permissions=True)
+	except Exception:
+		frappe.db.rollback(save_point=savepoint)
+		frappe.log_error(
+			title=f"Daily cleanup: could not delete File {name}", reference_doctype="File", reference_name=name
+		)
+		return False
+	frappe.db.release_savepoint(savepoint)
+	return True

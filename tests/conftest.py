@@ -1,0 +1,317 @@
+"""Fixtures shared by both ways of running the suite.
+
+Standalone (default): `tests/testbed` provides `frappe`; a throwaway site is installed into
+MariaDB under `tests/.sites/` at the start of the session, workers are real RQ processes.
+
+In a bench: `MYAPP_TEST_SITE=<site>` (run with the bench's python from `frappe-bench/`, or set
+`MYAPP_SITES_PATH`) uses the real `frappe` and that site, which must be a throwaway test site:
+the fixtures delete the rows the tests create.
+"""
+
+import datetime
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+TESTBED = REPO / "tests" / "testbed"
+BENCH_SITE = os.environ.get("MYAPP_TEST_SITE")
+
+if not BENCH_SITE:
+	sys.path.insert(0, str(TESTBED))
+sys.path.insert(0, str(REPO))
+
+import frappe  # noqa: E402
+
+# Tables whose rows tests create; emptied before each test (only these: a bench site keeps the rest).
+DATA_TABLES = (
+	"Error Log", "Activity Log", "Email Queue", "Email Queue Recipient", "Version", "Deleted Document",
+	"Scheduled Job Log", "Notification Log", "User Permission", "ToDo", "Comment",
+	"Customer", "Sales Order", "Sales Order Item", "Sales Invoice", "Sales Invoice Item", "Contract", "Issue",
+	"Data Import Log", "Expiry Notification Log", "Invoice Processing Run", "Sync Log",
+)  # fmt: skip
+TEST_USER_DOMAIN = "@myapp.test"
+
+
+def _redis_url():
+	base = os.environ.get("MYAPP_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
+	return f"{base}/{int(os.environ.get('MYAPP_TEST_REDIS_DB', '1'))}"
+
+
+def _sites_path():
+	if BENCH_SITE:
+		return str(Path(os.environ.get("MYAPP_SITES_PATH", "sites")).resolve())
+	prefix = os.environ.get("MYAPP_TEST_DB_PREFIX", "myapp_test")
+	return str(REPO / "tests" / ".sites" / prefix)
+
+
+def _site_name():
+	return BENCH_SITE or f"{os.environ.get('MYAPP_TEST_DB_PREFIX', 'myapp_test')}.localhost"
+
+
+def connect_site():
+	"""frappe.init + connect the test site in this process, as Administrator."""
+	if getattr(frappe.local, "initialised", None):
+		frappe.destroy()
+	frappe.init(_site_name(), sites_path=_sites_path(), force=True)
+	frappe.connect()
+
+
+@pytest.fixture(scope="session")
+def sites_path():
+	return _sites_path()
+
+
+@pytest.fixture(scope="session")
+def site(sites_path):
+	"""The test site, installed fresh (testbed) or connected (bench), with myapp installed."""
+	if BENCH_SITE:
+		connect_site()
+	else:
+		from frappe.installer import install_site
+
+		apps = ["frappe", "erpnext", "myapp"]
+		install_site(
+			_site_name(),
+			sites_path,
+			apps,
+			db_host=os.environ.get("MYAPP_DB_HOST", "127.0.0.1"),
+			db_port=int(os.environ.get("MYAPP_DB_PORT", "3306")),
+			db_user=os.environ.get("MYAPP_DB_USER", "root"),
+			db_password=os.environ.get("MYAPP_DB_PASSWORD", ""),
+			redis_queue=_redis_url(),
+			redis_cache=_redis_url(),
+		)
+	yield _site_name()
+	if getattr(frappe.local, "db", None):
+		frappe.db.rollback()
+	frappe.destroy()
+
+
+def _flush_queues():
+	from frappe.utils.background_jobs import get_redis_conn
+
+	conn = get_redis_conn()
+	keys = conn.keys("rq:*")
+	if keys:
+		conn.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def clean_site(request, site):
+	"""Each test starts as Administrator on empty data tables and empty queues."""
+	if "no_site" in request.keywords:
+		yield
+		return
+	if not getattr(frappe.local, "db", None) or frappe.local.site != site:
+		connect_site()
+	frappe.db.rollback()
+	frappe.set_user("Administrator")
+	tables = frappe.db.get_tables()
+	for doctype in DATA_TABLES:
+		if f"tab{doctype}" in tables:
+			frappe.db.sql(f"delete from `tab{doctype}`")
+	frappe.db.sql("delete from `tabFile` where is_folder=0")
+	for user in frappe.get_all("User", filters={"name": ("like", f"%{TEST_USER_DOMAIN}")}, pluck="name"):
+		frappe.db.sql("delete from `tabHas Role` where parent=%s", user)
+		frappe.db.sql("delete from `tabUser` where name=%s", user)
+	reset_settings()
+	frappe.db.commit()
+	_flush_queues()
+	frappe.flags.in_test = False
+	yield
+	frappe.db.rollback()
+	frappe.set_user("Administrator")
+
+
+def reset_settings():
+	"""The app's settings Singles back to their install defaults."""
+	from myapp.install import APP_SETTINGS, create_default_settings
+
+	for doctype in APP_SETTINGS:
+		frappe.db.sql("delete from `tabSingles` where doctype=%s", doctype)
+	create_default_settings()
+
+
+# workers
+def _worker_env():
+	env = dict(os.environ)
+	paths = [str(REPO)] + ([] if BENCH_SITE else [str(TESTBED)])
+	env["PYTHONPATH"] = os.pathsep.join(paths + [env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+	return env
+
+
+WORKER_CODE = "import frappe.utils.background_jobs as b; b.start_worker(queue={queue!r}, quiet=True, burst=True)"
+
+
+def start_worker(queues="short,default,long", burst=True):
+	"""A real `frappe.utils.background_jobs.start_worker` process with the sites folder as cwd."""
+	code = WORKER_CODE.format(queue=queues)
+	if not burst:
+		code = code.replace("burst=True", "burst=False")
+	return subprocess.Popen(
+		[sys.executable, "-c", code],
+		cwd=_sites_path(),
+		env=_worker_env(),
+		stdout=subprocess.PIPE,
+		stderr=subprocess.STDOUT,
+		text=True,
+	)
+
+
+def pending_jobs(queues=("short", "default", "long")):
+	from frappe.utils.background_jobs import get_queue
+
+	total = 0
+	for name in queues:
+		queue = get_queue(name)
+		total += queue.count + queue.started_job_registry.count
+	return total
+
+
+def drain_queues(workers=1, queues="short,default,long", timeout=300):
+	"""Commit, then run burst workers until every queue is empty; returns the workers' output."""
+	frappe.db.commit()
+	output = []
+	deadline = time.monotonic() + timeout
+	while True:
+		processes = [start_worker(queues) for _ in range(workers)]
+		for process in processes:
+			out, _ = process.communicate(timeout=max(1, deadline - time.monotonic()))
+			output.append(out)
+		if not pending_jobs(tuple(queues.split(","))) or time.monotonic() > deadline:
+			break
+	frappe.db.commit()
+	return "\n".join(output)
+
+
+@pytest.fixture
+def drain():
+	return drain_queues
+
+
+# realtime events and emails
+class RealtimeEvents:
+	"""Collects what `publish_realtime` publishes on Redis' `events` channel for this site."""
+
+	def __init__(self, site):
+		from frappe.utils.background_jobs import get_redis_connection_without_auth
+
+		self.site = site
+		self.messages = []
+		self._pubsub = get_redis_connection_without_auth().pubsub(ignore_subscribe_messages=True)
+		self._pubsub.subscribe("events")
+		self._stop = threading.Event()
+		self._thread = threading.Thread(target=self._listen, daemon=True)
+		self._thread.start()
+
+	def _listen(self):
+		while not self._stop.is_set():
+			message = self._pubsub.get_message(timeout=0.1)
+			if message and message.get("type") == "message":
+				data = json.loads(message["data"])
+				if data.get("namespace") == self.site:
+					self.messages.append(data)
+
+	def __call__(self, event=None, settle=0.3):
+		time.sleep(settle)
+		return [m for m in self.messages if event is None or m["event"] == event]
+
+	def close(self):
+		self._stop.set()
+		self._thread.join(timeout=2)
+		self._pubsub.close()
+
+
+@pytest.fixture
+def realtime_events(site):
+	events = RealtimeEvents(site)
+	yield events
+	events.close()
+
+
+def queued_emails(**filters):
+	frappe.db.commit()
+	rows = frappe.get_all("Email Queue", filters=filters, fields=["name", "message", "reference_doctype", "reference_name", "status"], order_by="creation asc")  # noqa: E501
+	for row in rows:
+		row.recipients = frappe.get_all("Email Queue Recipient", filters={"parent": row.name}, pluck="recipient")
+	return rows
+
+
+@pytest.fixture
+def emails():
+	return queued_emails
+
+
+# users
+def make_user(email, roles=(), first_name=None, enabled=1):
+	"""A System User with `roles`; its name ends with TEST_USER_DOMAIN so each test starts without it."""
+	assert email.endswith(TEST_USER_DOMAIN), email
+	user = frappe.get_doc(
+		{
+			"doctype": "User",
+			"email": email,
+			"first_name": first_name or email.split("@")[0],
+			"enabled": enabled,
+			"user_type": "System User",
+			"send_welcome_email": 0,
+			"roles": [{"role": role} for role in roles],
+		}
+	)
+	user.insert(ignore_permissions=True)
+	return user.name
+
+
+@pytest.fixture
+def as_user():
+	"""`with as_user(name):` runs the block as that user, then back to Administrator."""
+	from contextlib import contextmanager
+
+	@contextmanager
+	def switch(user):
+		frappe.set_user(user)
+		try:
+			yield
+		finally:
+			frappe.set_user("Administrator")
+
+	return switch
+
+
+def call_endpoint(method, http_method="POST", user=None, **kwargs):
+	"""Call a whitelisted method the way `/api/method/<method>` does: whitelist, guest and HTTP verb checks."""
+	import frappe.handler
+
+	previous_user = frappe.session.user
+	if user:
+		frappe.set_user(user)
+	frappe.local.request = frappe._dict(method=http_method)
+	frappe.local.form_dict = frappe._dict(kwargs)
+	try:
+		return frappe.handler.execute_cmd(method)
+	finally:
+		frappe.local.request = None
+		frappe.local.form_dict = frappe._dict()
+		frappe.set_user(previous_user)
+
+
+def run_scheduler(at):
+	"""One scheduler tick as if the time were `at`: enqueue every Scheduled Job Type due then."""
+	enqueued = []
+	for name in frappe.get_all("Scheduled Job Type", filters={"stopped": 0}, pluck="name"):
+		job_type = frappe.get_doc("Scheduled Job Type", name)
+		if job_type.is_event_due(at) and job_type.enqueue(force=True):
+			enqueued.append(job_type.method)
+	frappe.db.commit()
+	return enqueued
+
+
+def days_ago(days, base=None):
+	base = base or datetime.datetime.now()
+	return base - datetime.timedelta(days=days)

@@ -1,0 +1,77 @@
+# Testbed stand-in for Frappe v15's User controller: naming, full name, user type and roles.
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.utils import cint
+
+STANDARD_USERS = ("Guest", "Administrator")
+
+
+class User(Document):
+	def autoname(self):
+		"""set name as Email Address"""
+		if self.get("is_admin") or self.get("is_guest"):
+			self.name = self.first_name
+		else:
+			self.email = self.email.strip().lower()
+			self.name = self.email
+
+	def validate(self):
+		if self.email and self.name not in STANDARD_USERS:
+			self.email = self.email.strip().lower()
+		self.set_full_name()
+		self.check_enable_disable()
+		self.remove_all_roles_for_guest()
+		self.set_system_user()
+
+	def set_full_name(self):
+		self.full_name = " ".join(filter(None, [self.first_name, self.last_name]))
+
+	def check_enable_disable(self):
+		# do not allow disabling administrator/guest
+		if not cint(self.enabled) and self.name in STANDARD_USERS:
+			frappe.throw(_("User {0} cannot be disabled").format(self.name))
+
+	def set_system_user(self):
+		"""Administrator is a System User, Guest a Website User; others by desk access of their roles."""
+		if self.name == "Administrator":
+			self.user_type = "System User"
+		elif self.name == "Guest":
+			self.user_type = "Website User"
+		else:
+			self.user_type = "System User" if self.has_desk_access() else "Website User"
+
+	def has_desk_access(self):
+		"""Return true if any of the set roles has desk access"""
+		role_names = [d.role for d in self.get("roles") if d.role]
+		if not role_names:
+			return False
+		return bool(frappe.get_all("Role", filters={"name": ("in", role_names), "desk_access": 1}, limit=1))
+
+	def get_fullname(self):
+		"""get first_name space last_name"""
+		return (self.first_name or "") + (self.first_name and " " or "") + (self.last_name or "")
+
+	def append_roles(self, *roles):
+		"""Add roles to user"""
+		current_roles = [d.role for d in self.get("roles")]
+		for role in roles:
+			if role in current_roles:
+				continue
+			self.append("roles", {"role": role})
+
+	def add_roles(self, *roles):
+		"""Add roles to user and save"""
+		self.append_roles(*roles)
+		self.save()
+
+	def remove_roles(self, *roles):
+		existing_roles = {d.role: d for d in self.get("roles")}
+		for role in roles:
+			if role in existing_roles:
+				self.get("roles").remove(existing_roles[role])
+		self.save()
+
+	def remove_all_roles_for_guest(self):
+		if self.name == "Guest":
+			self.set("roles", [d for d in self.get("roles") if d.role == "Guest"])
