@@ -1,0 +1,163 @@
+"""Job de-duplication: one queued-or-running job per key, claimed atomically in Redis.
+
+`frappe.enqueue(..., deduplicate=True)` checks and then enqueues, so two requests at once can
+both pass the check. Here the claim is a Redis `SET NX` on the job's site-namespaced id, taken
+before enqueueing and released by the job's RQ callbacks when it ends, however it ends. A claim
+whose job is no longer queued or started (a worker killed with SIGKILL runs no callback) is
+stale and may be taken over.
+"""
+
+import json
+import time
+
+import frappe
+from frappe import _
+from frappe.utils.background_jobs import create_job_id, get_job, get_redis_conn
+
+# A claim outlives any job: the long queue's timeout is 1500 s, user jobs may ask for up to 2 h.
+CLAIM_TTL = 3 * 60 * 60
+# A claim younger than this is never stale: its job may be between SET NX and enqueue.
+CLAIM_GRACE_SECONDS = 30
+
+
+class JobAlreadyQueuedError(frappe.ValidationError):
+	pass
+
+
+def claim_key(job_id: str) -> str:
+	return f"myapp:job-claim:{job_id}"
+
+
+def enqueue_once(
+	method: str,
+	job_id: str,
+	*,
+	queue: str = "default",
+	timeout: int | None = None,
+	on_success: str | None = None,
+	on_failure: str | None = None,
+	message: str | None = None,
+	**kwargs,
+):
+	"""Enqueue `method` unless a job with `job_id` is queued or running; raises JobAlreadyQueuedError.
+
+	`on_success` / `on_failure` are dotted paths of RQ callbacks (job, connection, result) /
+	(job, connection, type, value, traceback), called after the claim is released; like every
+	RQ callback in Frappe they run without site context.
+	"""
+	full_job_id = create_job_id(job_id)
+	claim = json.dumps(
+		{"claimed_at": time.time(), "user": frappe.session.user, "on_success": on_success, "on_failure": on_failure}
+	)
+	connection = get_redis_conn()
+	if not _take_claim(connection, full_job_id, claim):
+		frappe.throw(message or _("This job is already queued or running."), JobAlreadyQueuedError)
+	try:
+		return frappe.enqueue(
+			method,
+			queue=queue,
+			timeout=timeout,
+			job_id=job_id,
+			on_success="myapp.utils.jobs.release_claim_on_success",
+			on_failure="myapp.utils.jobs.release_claim_on_failure",
+			**kwargs,
+		)
+	except Exception:
+		connection.delete(claim_key(full_job_id))
+		raise
+
+
+def is_claimed(job_id: str) -> bool:
+	return bool(get_redis_conn().exists(claim_key(create_job_id(job_id))))
+
+
+def _take_claim(connection, full_job_id: str, claim: str) -> bool:
+	key = claim_key(full_job_id)
+	if connection.set(key, claim, nx=True, ex=CLAIM_TTL):
+		return True
+	current = connection.get(key)
+	if current is None or not _is_stale(full_job_id, current):
+		return False
+	# Replace only the stale value we read: a concurrent taker that won first keeps its claim.
+	with connection.pipeline() as pipe:
+		try:
+			pipe.watch(key)
+			if pipe.get(key) != current:
+				return False
+			pipe.multi()
+			pipe.set(key, claim, ex=CLAIM_TTL)
+			pipe.execute()
+			return True
+		except Exception:
+			return False
+
+
+def _is_stale(full_job_id: str, current: bytes) -> bool:
+	try:
+		claimed_at = json.loads(current)["claimed_at"]
+	except (ValueError, KeyError, TypeError):
+		return True
+	if time.time() - claimed_at < CLAIM_GRACE_SECONDS:
+		return False
+	job = get_job(full_job_id)
+	return not job or job.get_status() not in ("queued", "started", "deferred", "scheduled")
+
+
+def _release(job, connection) -> dict:
+	claim = connection.get(claim_key(job.id))
+	connection.delete(claim_key(job.id))
+	try:
+		return json.loads(claim) if claim else {}
+	except ValueError:
+		return {}
+
+
+def release_claim_on_success(job, connection, result, *args, **kwargs):
+	claim = _release(job, connection)
+	if claim.get("on_success"):
+		_import(claim["on_success"])(job, connection, result)
+
+
+def release_claim_on_failure(job, connection, type, value, traceback):
+	from frappe.utils.background_jobs import truncate_failed_registry
+
+	claim = _release(job, connection)
+	# Frappe's default on_failure, which an explicit callback replaces
+	truncate_failed_registry(job, connection, type, value, traceback)
+	if claim.get("on_failure"):
+		_import(claim["on_failure"])(job, connection, type, value, traceback)
+
+
+def _import(path: str):
+	# No site context here (see module docstring): frappe.get_attr would need frappe.local.
+	import importlib
+
+	module, attr = path.rsplit(".", 1)
+	return getattr(importlib.import_module(module), attr)
+
+
+def site_context(job):
+	"""`with site_context(job):` gives an RQ callback the job's site (Frappe has none there)."""
+	return _SiteContext(job.kwargs["site"], job.kwargs.get("user"))
+
+
+class _SiteContext:
+	def __init__(self, site: str, user: str | None):
+		self.site = site
+		self.user = user
+
+	def __enter__(self):
+		frappe.init(site=self.site)
+		frappe.connect()
+		if self.user:
+			frappe.set_user(self.user)
+		return frappe.local
+
+	def __exit__(self, exc_type, exc, tb):
+		try:
+			if exc_type:
+				frappe.db.rollback()
+			else:
+				frappe.db.commit()
+		finally:
+			frappe.destroy()

@@ -1,0 +1,41 @@
+"""Progress: realtime progress every 10% and on the last record, shared by every long job."""
+
+import frappe
+from frappe import _
+
+
+class Progress:
+	"""Publishes `frappe.publish_progress` when `done` crosses the next step and at the end.
+
+	With `doctype` and `docname` the progress bar shows on that document's form (a log
+	DocType); without, it goes to the user who started the job. `on_publish(done)` runs at
+	the same moments, e.g. to write counters to the log document.
+	"""
+
+	def __init__(self, total: int, title: str, *, doctype=None, docname=None, step_percent=10, on_publish=None):
+		self.total = max(int(total), 0)
+		self.title = title
+		self.doctype = doctype
+		self.docname = docname
+		self.step = max(1, self.total * step_percent // 100)
+		self.next_at = self.step
+		self.on_publish = on_publish
+		self.published = []
+
+	def update(self, done: int) -> bool:
+		if done < self.next_at and done < self.total:
+			return False
+		while self.next_at <= done:
+			self.next_at += self.step
+		percent = 100 if self.total == 0 else min(100, int(done * 100 / self.total))
+		frappe.publish_progress(
+			percent,
+			title=self.title,
+			doctype=self.doctype,
+			docname=self.docname,
+			description=_("{0} of {1}").format(done, self.total),
+		)
+		self.published.append(percent)
+		if self.on_publish:
+			self.on_publish(done)
+		return True
