@@ -104,11 +104,12 @@ def _flush_queues():
 
 
 @pytest.fixture(autouse=True)
-def clean_site(request, site):
+def clean_site(request):
 	"""Each test starts as Administrator on empty data tables and empty queues."""
 	if "no_site" in request.keywords:
 		yield
 		return
+	site = request.getfixturevalue("site")
 	if not getattr(frappe.local, "db", None) or frappe.local.site != site:
 		connect_site()
 	frappe.db.rollback()

@@ -5,7 +5,6 @@ import datetime
 import sys
 
 import pytest
-
 from frappe.utils import (
 	DATE_FORMAT,
 	DATETIME_FORMAT,
@@ -179,7 +178,10 @@ def test_html_helpers():
 
 def test_email_helpers():
 	assert validate_email_address("a@example.com") == "a@example.com"
-	assert validate_email_address("John <john@example.com>, bad, b@example.org") == "john@example.com, b@example.org"
+	assert (
+		validate_email_address("John <john@example.com>, bad, b@example.org")
+		== "john@example.com, b@example.org"
+	)
 	assert validate_email_address("not an email") == ""
 	assert split_emails("a@example.com, b@example.com,c@example.com") == [
 		"a@example.com",
@@ -187,7 +189,9 @@ def test_email_helpers():
 		"c@example.com",
 	]
 	# v15 turns newlines into spaces before splitting on commas
-	assert split_emails('"Doe, John" <j@example.com>\nk@example.com') == ['"Doe, John" <j@example.com> k@example.com']
+	assert split_emails('"Doe, John" <j@example.com>\nk@example.com') == [
+		'"Doe, John" <j@example.com> k@example.com'
+	]
 
 
 def test_comma_and_parse_val():
@@ -257,7 +261,11 @@ def test_callback_manager():
 
 @pytest.mark.parametrize(
 	"value, expected",
-	[("2024-01-02", "02-01-2024"), (datetime.date(2024, 1, 2), "02-01-2024"), (datetime.datetime(2024, 1, 2, 5), "02-01-2024")],
+	[
+		("2024-01-02", "02-01-2024"),
+		(datetime.date(2024, 1, 2), "02-01-2024"),
+		(datetime.datetime(2024, 1, 2, 5), "02-01-2024"),
+	],
 )
 def test_format_date_inputs(value, expected):
 	assert format_date(value, "dd-mm-yyyy") == expected

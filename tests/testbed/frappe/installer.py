@@ -2,9 +2,9 @@
 
 import json
 import os
-import secrets
 
 import pymysql
+from cryptography.fernet import Fernet
 
 import frappe
 
@@ -42,9 +42,11 @@ def install_site(site, sites_path, apps, db_host="127.0.0.1", db_port=3306, db_u
 				"db_port": int(db_port),
 				"db_user": db_user,
 				"db_password": db_password,
-				"encryption_key": secrets.token_urlsafe(32),
+				"encryption_key": Fernet.generate_key().decode(),
 				"installed_apps": list(apps),
 				"host_name": f"http://{site}",
+				# a test site queues emails and never sends them (`bench set-config mute_emails 1`)
+				"mute_emails": 1,
 			},
 			f,
 			indent=1,
@@ -67,6 +69,9 @@ def install_site(site, sites_path, apps, db_host="127.0.0.1", db_port=3306, db_u
 
 		sync_all_tables()
 		install_standard_records()
+		from frappe.core.doctype.file.utils import make_home_folder
+
+		make_home_folder()
 		frappe.db.commit()
 		for app in apps:
 			frappe.flags.in_install = app

@@ -97,7 +97,9 @@ def emit_via_redis(event, message, room):
 		r = get_redis_connection_without_auth()
 		r.publish(
 			"events",
-			frappe.as_json({"event": event, "message": message, "room": room, "namespace": frappe.local.site}),
+			frappe.as_json(
+				{"event": event, "message": message, "room": room, "namespace": frappe.local.site}
+			),
 		)
 
 

@@ -103,6 +103,9 @@ class Document:
 				self[df.fieldname] = []
 			elif df.get("default") is not None and self.get(df.fieldname) is None:
 				self[df.fieldname] = _default_value(df)
+			elif _first_select_option(df) and self.get(df.fieldname) is None:
+				# v15 create_new.get_static_default_value: a Select defaults to its first option
+				self[df.fieldname] = _first_select_option(df)
 		self.docstatus = 0
 
 	def update(self, data=None, **kwargs):
@@ -166,6 +169,11 @@ class Document:
 					self[key] = value
 			self.name = self.doctype
 		else:
+			if isinstance(self.name, dict):
+				# get_doc(doctype, {filters}) as in v15: the first matching name
+				self.name = frappe.db.get_value(self.doctype, self.name, "name") or self.name
+				if isinstance(self.name, dict):
+					frappe.throw(_("{0} not found").format(_(self.doctype)), frappe.DoesNotExistError)
 			query = f"select * from `tab{self.doctype}` where name=%s" + (" for update" if for_update else "")
 			row = frappe.db.sql(query, self.name, as_dict=True)
 			if not row:
@@ -544,12 +552,26 @@ class Document:
 				continue
 			if not frappe.db.sql(f"select name from `tab{target}` where name=%s", value):
 				invalid.append((df.get("label") or df.fieldname, value, target))
+			elif df.fieldtype == "Link":
+				self._set_fetch_from_values(df.fieldname, target, value)
 		if invalid:
 			frappe.throw(
 				_("Could not find {0}").format(", ".join(f"{_(label)}: {value}" for label, value, _t in invalid)),
 				frappe.LinkValidationError,
 				title=_("Links Validation"),
 			)
+
+	def _set_fetch_from_values(self, link_fieldname, target, value):
+		"""Fields with `fetch_from: link_field.source_field` copy the linked value (v15)."""
+		for df in self.meta.fields:
+			fetch_from = df.get("fetch_from") or ""
+			if not fetch_from.startswith(link_fieldname + "."):
+				continue
+			if df.get("fetch_if_empty") and self.get(df.fieldname):
+				continue
+			source = fetch_from.split(".", 1)[1]
+			if frappe.get_meta(target).has_field(source) or source in ("owner", "creation", "modified"):
+				self.set(df.fieldname, frappe.db.get_value(target, value, source))
 
 	def check_permission(self, permtype="read", permlevel=None):
 		if self.flags.ignore_permissions or frappe.flags.ignore_permissions:
@@ -718,12 +740,13 @@ class Document:
 		return frappe.db.get_value(self.doctype, self.name, fieldname)
 
 	def as_dict(self, no_nulls=False, no_default_fields=False, convert_dates_to_str=False, no_child_table_fields=False):
+		"""The document's columns and child rows only, like v15 (not transient attributes)."""
+		columns = ["name", *self.meta.get_valid_columns()]
 		result = frappe._dict()
-		for key, value in list(self.__dict__.items()):
-			if key in self._internal:
+		for key in columns + [df.fieldname for df in self.meta.get_table_fields()]:
+			if key in result or key == "doctype":
 				continue
-			if key.startswith("__"):
-				continue
+			value = self.get(key)
 			if isinstance(value, list):
 				value = [v.as_dict(no_nulls, no_default_fields, convert_dates_to_str) if isinstance(v, Document) else v for v in value]
 			if no_nulls and value is None:
@@ -736,6 +759,8 @@ class Document:
 				value = str(value)
 			result[key] = value
 		result["doctype"] = self.doctype
+		if self.get("__islocal"):
+			result["__islocal"] = 1
 		return result
 
 	def as_json(self):
@@ -775,6 +800,11 @@ class Document:
 		)
 
 
+def _first_select_option(df):
+	if df.fieldtype == "Select" and df.options and df.options not in ("[Select]", "Loading..."):
+		return df.options.split("\n", 1)[0]
+
+
 def _default_value(df):
 	default = df.get("default")
 	if df.fieldtype in ("Check", "Int"):
@@ -786,6 +816,8 @@ def _default_value(df):
 			return frappe.utils.getdate()
 		if default.lower() == "now" and df.fieldtype == "Datetime":
 			return frappe.utils.now_datetime()
+		if default.lower() == "now" and df.fieldtype == "Time":
+			return frappe.utils.nowtime()
 		if default == "__user":
 			return frappe.session.user
 	return default

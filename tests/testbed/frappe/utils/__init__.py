@@ -1,7 +1,6 @@
 # Testbed: frappe.utils with the names, signatures and behaviour of Frappe v15's
 # frappe/utils/__init__.py (the part myapp and the testbed use).
 
-import functools
 import hashlib
 import json
 import os
@@ -15,7 +14,7 @@ from email.utils import formataddr, parseaddr
 
 import frappe
 from frappe.utils.data import *  # noqa: F403
-from frappe.utils.data import _conf, _local, _throw, _translate, cstr, escape_html, strip
+from frappe.utils.data import _conf, _throw, _translate, cstr, escape_html, strip
 
 EMAIL_NAME_PATTERN = re.compile(r"[^A-Za-z0-9\u00C0-\u024F\/\_\' ]+")
 EMAIL_STRING_PATTERN = re.compile(r"([a-zA-Z0-9_.+-]+@[a-zA-Z0-9-]+\.[a-zA-Z0-9-.]+)")
@@ -454,9 +453,9 @@ class CallbackManager:
 
 	```
 	callbacks = CallbackManager()
-	callbacks.add(func)   # queue a call
-	callbacks.run()       # run all pending calls, in order of addition
-	callbacks.reset()     # drop pending calls
+	callbacks.add(func)  # queue a call
+	callbacks.run()  # run all pending calls, in order of addition
+	callbacks.reset()  # drop pending calls
 	```
 
 	Example usage: frappe.db.after_commit

@@ -9,6 +9,7 @@ work horse, when `execute_job` has already called `frappe.destroy()`.
 import os
 import time
 import warnings
+from collections import defaultdict
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -94,7 +95,9 @@ def enqueue(
 
 	if job_name:
 		warnings.warn(
-			"Using enqueue with `job_name` is deprecated, use `job_id` instead.", DeprecationWarning, stacklevel=2
+			"Using enqueue with `job_name` is deprecated, use `job_id` instead.",
+			DeprecationWarning,
+			stacklevel=2,
 		)
 
 	if not is_async and not frappe.flags.in_test:
@@ -296,14 +299,14 @@ def start_worker(
 
 def get_jobs(site=None, queue=None, key="method"):
 	"""Values of `key` of the queued and running jobs, per site"""
-	jobs_per_site = {}
+	jobs_per_site = defaultdict(list)
 
 	def add_to_dict(job):
 		if key in job.kwargs:
-			jobs_per_site.setdefault(job.kwargs["site"], []).append(job.kwargs[key])
+			jobs_per_site[job.kwargs["site"]].append(job.kwargs[key])
 		elif key in job.kwargs.get("kwargs", {}):
 			# the method's own keyword arguments sit in kwargs["kwargs"]
-			jobs_per_site.setdefault(job.kwargs["site"], []).append(job.kwargs["kwargs"][key])
+			jobs_per_site[job.kwargs["site"]].append(job.kwargs["kwargs"][key])
 
 	for _queue in get_queue_list(queue):
 		q = get_queue(_queue)
@@ -396,7 +399,9 @@ def get_redis_conn(username=None, password=None):
 		print(f"Wrong credentials used for {cred.username or 'default user'}.")
 		raise
 	except Exception as e:
-		print(f"Please make sure that Redis Queue runs @ {frappe.conf.redis_queue}. Redis reported error: {e!s}")
+		print(
+			f"Please make sure that Redis Queue runs @ {frappe.conf.redis_queue}. Redis reported error: {e!s}"
+		)
 		raise
 
 

@@ -140,7 +140,9 @@ def is_invalid_date_string(date_string: str) -> bool:
 	)
 
 
-def getdate(string_date: DateTimeLikeObject | None = None, parse_day_first: bool = False) -> datetime.date | None:
+def getdate(
+	string_date: DateTimeLikeObject | None = None, parse_day_first: bool = False
+) -> datetime.date | None:
 	"""Convert a string date (yyyy-mm-dd) to datetime.date; today when nothing is given."""
 	if not string_date:
 		return get_datetime().date()
@@ -196,7 +198,9 @@ def get_timedelta(time: str | datetime.timedelta | None = None) -> datetime.time
 			if "day" in e.args[1] or "hour must be in" in e.args[0]:
 				return parse_timedelta(time)
 			raise e
-		return datetime.timedelta(hours=t.hour, minutes=t.minute, seconds=t.second, microseconds=t.microsecond)
+		return datetime.timedelta(
+			hours=t.hour, minutes=t.minute, seconds=t.second, microseconds=t.microsecond
+		)
 	except Exception:
 		return None
 
@@ -207,7 +211,9 @@ def to_timedelta(time_str: str | datetime.time) -> datetime.timedelta:
 
 	if isinstance(time_str, str):
 		t = parser.parse(time_str)
-		return datetime.timedelta(hours=t.hour, minutes=t.minute, seconds=t.second, microseconds=t.microsecond)
+		return datetime.timedelta(
+			hours=t.hour, minutes=t.minute, seconds=t.second, microseconds=t.microsecond
+		)
 
 	return time_str
 
@@ -331,7 +337,9 @@ def convert_utc_to_system_timezone(utc_timestamp):
 def now() -> str:
 	"""Current datetime as yyyy-mm-dd hh:mm:ss.ffffff"""
 	flags = getattr(frappe, "flags", None)
-	current_date = flags.get("current_date") if isinstance(flags, dict) else getattr(flags, "current_date", None)
+	current_date = (
+		flags.get("current_date") if isinstance(flags, dict) else getattr(flags, "current_date", None)
+	)
 	if current_date:
 		return getdate(current_date).strftime(DATE_FORMAT) + " " + now_datetime().strftime(TIME_FORMAT)
 	return now_datetime().strftime(DATETIME_FORMAT)
@@ -654,7 +662,7 @@ def pretty_date(iso_datetime: datetime.datetime | str) -> str:
 	delta = (iso_datetime - now_dt).total_seconds()
 	seconds = abs(delta)
 	# babel: the largest unit whose value reaches the 0.85 threshold, rounded
-	for unit, size in (
+	for unit, size in (  # noqa: B007 (unit is used after the loop)
 		("year", 365 * 86400),
 		("month", 30 * 86400),
 		("week", 7 * 86400),
@@ -930,7 +938,7 @@ def fmt_money(
 			elif len(decimals) < precision:
 				precision = len(decimals)
 
-	amount = "%.*f" % (precision, round(flt(amount), precision))
+	amount = f"{round(flt(amount), precision):.{precision}f}"
 
 	decimals = "" if amount.find(".") == -1 else amount.split(".")[1]
 
@@ -1035,7 +1043,7 @@ def comma_sep(some_list, pattern, add_quotes=True):
 			return ""
 		elif len(some_list) == 1:
 			return some_list[0]
-		some_list = ["'%s'" % s for s in some_list] if add_quotes else ["%s" % s for s in some_list]
+		some_list = [f"'{s}'" for s in some_list] if add_quotes else [f"{s}" for s in some_list]
 		return pattern.format(", ".join(_translate(s) for s in some_list[:-1]), some_list[-1])
 	return some_list
 

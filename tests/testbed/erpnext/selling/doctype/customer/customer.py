@@ -29,4 +29,3 @@ class Customer(Document):
 			)
 			return new_customer_name
 		return self.customer_name
-

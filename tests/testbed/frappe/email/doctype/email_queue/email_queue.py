@@ -13,7 +13,16 @@ from email.mime.text import MIMEText
 import frappe
 from frappe import _
 from frappe.model.document import Document
-from frappe.utils import add_days, cstr, get_url, nowdate, parse_addr, split_emails, strip_html_tags, validate_email_address
+from frappe.utils import (
+	add_days,
+	cstr,
+	get_url,
+	nowdate,
+	parse_addr,
+	split_emails,
+	strip_html_tags,
+	validate_email_address,
+)
 
 # v15's EMail: utf-8 parts are quoted-printable
 Charset.add_charset("utf-8", Charset.QP, Charset.QP, "utf-8")
@@ -61,7 +70,9 @@ def get_outgoing_email_account(sender=None):
 	if frappe.db.table_exists("Email Account"):
 		filters = {"enable_outgoing": 1, "default_outgoing": 1}
 		if sender:
-			match = frappe.db.get_value("Email Account", {"enable_outgoing": 1, "email_id": parse_addr(sender)[1]})
+			match = frappe.db.get_value(
+				"Email Account", {"enable_outgoing": 1, "email_id": parse_addr(sender)[1]}
+			)
 			if match:
 				filters = {"name": match}
 		account = frappe.db.get_value("Email Account", filters, ["name", "email_id"], as_dict=True)
@@ -71,13 +82,17 @@ def get_outgoing_email_account(sender=None):
 	if frappe.conf.get("mail_server"):
 		return frappe._dict(
 			name=frappe.conf.get("email_sender_name") or "Frappe",
-			email_id=frappe.conf.get("auto_email_id") or frappe.conf.get("mail_login") or "notifications@example.com",
+			email_id=frappe.conf.get("auto_email_id")
+			or frappe.conf.get("mail_login")
+			or "notifications@example.com",
 		)
 
 	if frappe.flags.mute_emails or frappe.conf.get("mute_emails"):
 		return frappe._dict(name=None, email_id="notifications@example.com")
 
-	frappe.throw(_("Please setup default Email Account from Settings > Email Account"), frappe.OutgoingEmailError)
+	frappe.throw(
+		_("Please setup default Email Account from Settings > Email Account"), frappe.OutgoingEmailError
+	)
 
 
 class QueueBuilder:
@@ -222,8 +237,12 @@ class QueueBuilder:
 		msg_alternative.attach(MIMEText(text, "plain", "utf-8", policy=policy.SMTP))
 		msg_alternative.attach(MIMEText(html, "html", "utf-8", policy=policy.SMTP))
 
-		message_id = f"<{self.message_id}>" if self.message_id else email.utils.make_msgid(domain=frappe.local.site)
-		to_header = ", ".join(self.final_recipients()) if self.expose_recipients == "header" else "<!--recipient-->"
+		message_id = (
+			f"<{self.message_id}>" if self.message_id else email.utils.make_msgid(domain=frappe.local.site)
+		)
+		to_header = (
+			", ".join(self.final_recipients()) if self.expose_recipients == "header" else "<!--recipient-->"
+		)
 		headers = {
 			"X-Original-From": sender,
 			"Message-Id": message_id,
@@ -235,7 +254,9 @@ class QueueBuilder:
 			"To": to_header,
 			"Date": email.utils.formatdate(),
 			"Reply-To": reply_to,
-			"CC": ", ".join(self.final_cc()) if self.final_cc() and self.expose_recipients == "header" else None,
+			"CC": ", ".join(self.final_cc())
+			if self.final_cc() and self.expose_recipients == "header"
+			else None,
 			"X-Frappe-Site": get_url(),
 			"X-Priority": str(self.x_priority) if self.x_priority else None,
 			**self.email_headers,
