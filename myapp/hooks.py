@@ -4,7 +4,6 @@ app_publisher = "MyApp Contributors"
 app_description = "Scheduled and background jobs for Frappe / ERPNext: maintenance, reports, exports, imports, sync, digests, expiry reminders and scheduler health"
 app_email = "maintainers@myapp.dev"
 app_license = "mit"
-required_apps = ["frappe"]
 
 # Installation
 # ------------

@@ -3,31 +3,28 @@
 Standalone (default): `tests/testbed` provides `frappe`; a throwaway site is installed into
 MariaDB under `tests/.sites/` at the start of the session, workers are real RQ processes.
 
-In a bench: `MYAPP_TEST_SITE=<site>` (run with the bench's python from `frappe-bench/`, or set
-`MYAPP_SITES_PATH`) uses the real `frappe` and that site, which must be a throwaway test site:
-the fixtures delete the rows the tests create.
+In a bench: `MYAPP_TEST_SITE=<site>` (run from `frappe-bench/sites` with the bench's python, or
+set `MYAPP_SITES_PATH`) uses the real `frappe` and that site, which must be a throwaway test site:
+the fixtures delete the rows the tests create, and all RQ keys of its queue Redis.
 """
 
 import datetime
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
+from support import (  # noqa: F401  (imported first: it puts the testbed on sys.path)
+	BENCH_SITE,
+	connect_site,
+	drain_queues,
+	install_test_site,
+	pending_jobs,
+	start_worker,
+)
+from support import _site_name, _sites_path
 
-REPO = Path(__file__).resolve().parent.parent
-TESTBED = REPO / "tests" / "testbed"
-BENCH_SITE = os.environ.get("MYAPP_TEST_SITE")
-
-if not BENCH_SITE:
-	sys.path.insert(0, str(TESTBED))
-sys.path.insert(0, str(REPO))
-
-import frappe  # noqa: E402
+import frappe
 
 # Tables whose rows tests create; emptied before each test (only these: a bench site keeps the rest).
 DATA_TABLES = (
@@ -39,30 +36,6 @@ DATA_TABLES = (
 TEST_USER_DOMAIN = "@myapp.test"
 
 
-def _redis_url():
-	base = os.environ.get("MYAPP_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
-	return f"{base}/{int(os.environ.get('MYAPP_TEST_REDIS_DB', '1'))}"
-
-
-def _sites_path():
-	if BENCH_SITE:
-		return str(Path(os.environ.get("MYAPP_SITES_PATH", "sites")).resolve())
-	prefix = os.environ.get("MYAPP_TEST_DB_PREFIX", "myapp_test")
-	return str(REPO / "tests" / ".sites" / prefix)
-
-
-def _site_name():
-	return BENCH_SITE or f"{os.environ.get('MYAPP_TEST_DB_PREFIX', 'myapp_test')}.localhost"
-
-
-def connect_site():
-	"""frappe.init + connect the test site in this process, as Administrator."""
-	if getattr(frappe.local, "initialised", None):
-		frappe.destroy()
-	frappe.init(_site_name(), sites_path=_sites_path(), force=True)
-	frappe.connect()
-
-
 @pytest.fixture(scope="session")
 def sites_path():
 	return _sites_path()
@@ -71,23 +44,7 @@ def sites_path():
 @pytest.fixture(scope="session")
 def site(sites_path):
 	"""The test site, installed fresh (testbed) or connected (bench), with myapp installed."""
-	if BENCH_SITE:
-		connect_site()
-	else:
-		from frappe.installer import install_site
-
-		apps = ["frappe", "erpnext", "myapp"]
-		install_site(
-			_site_name(),
-			sites_path,
-			apps,
-			db_host=os.environ.get("MYAPP_DB_HOST", "127.0.0.1"),
-			db_port=int(os.environ.get("MYAPP_DB_PORT", "3306")),
-			db_user=os.environ.get("MYAPP_DB_USER", "root"),
-			db_password=os.environ.get("MYAPP_DB_PASSWORD", ""),
-			redis_queue=_redis_url(),
-			redis_cache=_redis_url(),
-		)
+	install_test_site()
 	yield _site_name()
 	if getattr(frappe.local, "db", None):
 		frappe.db.rollback()
@@ -138,58 +95,6 @@ def reset_settings():
 	for doctype in APP_SETTINGS:
 		frappe.db.sql("delete from `tabSingles` where doctype=%s", doctype)
 	create_default_settings()
-
-
-# workers
-def _worker_env():
-	env = dict(os.environ)
-	paths = [str(REPO)] + ([] if BENCH_SITE else [str(TESTBED)])
-	env["PYTHONPATH"] = os.pathsep.join(paths + [env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-	return env
-
-
-WORKER_CODE = "import frappe.utils.background_jobs as b; b.start_worker(queue={queue!r}, quiet=True, burst=True)"
-
-
-def start_worker(queues="short,default,long", burst=True):
-	"""A real `frappe.utils.background_jobs.start_worker` process with the sites folder as cwd."""
-	code = WORKER_CODE.format(queue=queues)
-	if not burst:
-		code = code.replace("burst=True", "burst=False")
-	return subprocess.Popen(
-		[sys.executable, "-c", code],
-		cwd=_sites_path(),
-		env=_worker_env(),
-		stdout=subprocess.PIPE,
-		stderr=subprocess.STDOUT,
-		text=True,
-	)
-
-
-def pending_jobs(queues=("short", "default", "long")):
-	from frappe.utils.background_jobs import get_queue
-
-	total = 0
-	for name in queues:
-		queue = get_queue(name)
-		total += queue.count + queue.started_job_registry.count
-	return total
-
-
-def drain_queues(workers=1, queues="short,default,long", timeout=300):
-	"""Commit, then run burst workers until every queue is empty; returns the workers' output."""
-	frappe.db.commit()
-	output = []
-	deadline = time.monotonic() + timeout
-	while True:
-		processes = [start_worker(queues) for _ in range(workers)]
-		for process in processes:
-			out, _ = process.communicate(timeout=max(1, deadline - time.monotonic()))
-			output.append(out)
-		if not pending_jobs(tuple(queues.split(","))) or time.monotonic() > deadline:
-			break
-	frappe.db.commit()
-	return "\n".join(output)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import frappe
 from frappe.utils.background_jobs import get_redis_connection_without_auth
 
 KEY_PREFIX = "testbed_jobs_test:"
-MODULE = "tests.testbed_jobs_fixtures"
+MODULE = "testbed_jobs_fixtures"
 
 
 def record(key, value, connection=None):

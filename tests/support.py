@@ -1,0 +1,147 @@
+"""The test site and its workers, for tests/conftest.py and benchmarks/ alike.
+
+Standalone, `tests/testbed` provides `frappe` and a throwaway site is installed under
+`tests/.sites/<prefix>`; with `MYAPP_TEST_SITE` set, the real `frappe` and that bench site are used.
+"""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+TESTBED = REPO / "tests" / "testbed"
+BENCH_SITE = os.environ.get("MYAPP_TEST_SITE")
+
+if not BENCH_SITE:
+	sys.path.insert(0, str(TESTBED))
+sys.path.insert(0, str(REPO))
+
+import frappe  # noqa: E402
+
+def _redis_url():
+	base = os.environ.get("MYAPP_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
+	return f"{base}/{int(os.environ.get('MYAPP_TEST_REDIS_DB', '1'))}"
+
+
+def _sites_path():
+	if BENCH_SITE:
+		# Frappe logs to ../logs relative to the cwd, so in a bench the tests run from sites/
+		return str(Path(os.environ.get("MYAPP_SITES_PATH", ".")).resolve())
+	prefix = os.environ.get("MYAPP_TEST_DB_PREFIX", "myapp_test")
+	return str(REPO / "tests" / ".sites" / prefix)
+
+
+def _site_name():
+	return BENCH_SITE or f"{os.environ.get('MYAPP_TEST_DB_PREFIX', 'myapp_test')}.localhost"
+
+
+def connect_site():
+	"""frappe.init + connect the test site in this process, as Administrator."""
+	if getattr(frappe.local, "initialised", None):
+		frappe.destroy()
+	frappe.init(_site_name(), sites_path=_sites_path(), force=True)
+	frappe.connect()
+
+
+
+def install_test_site(prefix=None):
+	"""Install the throwaway testbed site (drops and re-creates its database), or connect a bench site."""
+	if prefix:
+		os.environ["MYAPP_TEST_DB_PREFIX"] = prefix
+	if BENCH_SITE:
+		connect_site()
+		ensure_outgoing_email_account()
+		return _site_name()
+	from frappe.installer import install_site
+
+	install_site(
+		_site_name(),
+		_sites_path(),
+		["frappe", "erpnext", "myapp"],
+		db_host=os.environ.get("MYAPP_DB_HOST", "127.0.0.1"),
+		db_port=int(os.environ.get("MYAPP_DB_PORT", "3306")),
+		db_user=os.environ.get("MYAPP_DB_USER", "root"),
+		db_password=os.environ.get("MYAPP_DB_PASSWORD", ""),
+		redis_queue=_redis_url(),
+		redis_cache=_redis_url(),
+	)
+	ensure_outgoing_email_account()
+	return _site_name()
+
+
+def ensure_outgoing_email_account():
+	"""Frappe queues email only with a default outgoing Email Account (the site's `mute_emails`
+	keeps it from sending); validation is skipped because it would log in to the SMTP server."""
+	if frappe.db.exists("Email Account", {"default_outgoing": 1, "enable_outgoing": 1}):
+		return
+	account = frappe.get_doc(
+		{
+			"doctype": "Email Account",
+			"email_account_name": "MyApp Tests",
+			"email_id": "notifications@myapp.test",
+			"enable_outgoing": 1,
+			"default_outgoing": 1,
+			"smtp_server": "127.0.0.1",
+			"no_smtp_authentication": 1,
+		}
+	)
+	account.flags.ignore_validate = True
+	account.insert(ignore_permissions=True)
+	frappe.db.commit()
+
+
+# workers
+def _worker_env():
+	env = dict(os.environ)
+	# tests/ too: test-only job functions (tests/testbed_jobs_fixtures.py) are imported by the worker
+	paths = [str(REPO), str(REPO / "tests")] + ([] if BENCH_SITE else [str(TESTBED)])
+	env["PYTHONPATH"] = os.pathsep.join(paths + [env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+	return env
+
+
+WORKER_CODE = "import frappe.utils.background_jobs as b; b.start_worker(queue={queue!r}, quiet=True, burst=True)"
+
+
+def start_worker(queues="short,default,long", burst=True):
+	"""A real `frappe.utils.background_jobs.start_worker` process with the sites folder as cwd."""
+	code = WORKER_CODE.format(queue=queues)
+	if not burst:
+		code = code.replace("burst=True", "burst=False")
+	return subprocess.Popen(
+		[sys.executable, "-c", code],
+		cwd=_sites_path(),
+		env=_worker_env(),
+		stdout=subprocess.PIPE,
+		stderr=subprocess.STDOUT,
+		text=True,
+	)
+
+
+def pending_jobs(queues=("short", "default", "long")):
+	from frappe.utils.background_jobs import get_queue
+
+	total = 0
+	for name in queues:
+		queue = get_queue(name)
+		total += queue.count + queue.started_job_registry.count
+	return total
+
+
+def drain_queues(workers=1, queues="short,default,long", timeout=300):
+	"""Commit, then run burst workers until every queue is empty; returns the workers' output."""
+	frappe.db.commit()
+	output = []
+	deadline = time.monotonic() + timeout
+	while True:
+		processes = [start_worker(queues) for _ in range(workers)]
+		for process in processes:
+			out, _ = process.communicate(timeout=max(1, deadline - time.monotonic()))
+			output.append(out)
+		if not pending_jobs(tuple(queues.split(","))) or time.monotonic() > deadline:
+			break
+	frappe.db.commit()
+	return "\n".join(output)
+
+
