@@ -21,4 +21,24 @@ scheduler_events = {
 	"daily_long": [
 		"myapp.maintenance.daily_database_maintenance",
 	],
+	"hourly": [
+		"myapp.sync.sync_from_external",
+		"myapp.tasks.sync_to_external_system",
+	],
+	"cron": {
+		"*/15 * * * *": ["myapp.sync.push_to_external"],
+	},
+}
+
+# External sync (myapp.sync): a submitted order, or a submitted amendment, waits for the next push.
+doc_events = {
+	"Sales Order": {
+		"before_insert": "myapp.sync.reset_sync_fields_on_copy",
+		"before_submit": "myapp.sync.mark_pending_on_submit",
+	},
+}
+
+# Desk form scripts
+doctype_js = {
+	"Sales Order": "public/js/sales_order.js",
 }

@@ -8,7 +8,7 @@ budget. Each cleanup is independent: one that fails is logged and the others sti
 import frappe
 from frappe.utils import add_days, now_datetime
 
-from myapp.utils.batching import TimeBudget, delete_in_batches
+from myapp.utils.batching import TimeBudget, delete_selected, delete_where
 
 SETTINGS = "Maintenance Settings"
 
@@ -49,13 +49,18 @@ def cutoff_for(days: int):
 
 
 def delete_older_than(doctype: str, days: int, batch_size: int, budget: TimeBudget) -> int:
-	return delete_in_batches(doctype, {"creation": ("<", cutoff_for(days))}, batch_size, budget)
+	return delete_where(doctype, "creation < %(cutoff)s", {"cutoff": cutoff_for(days)}, batch_size, budget)
 
 
 def cleanup_email_queue(days: int, batch_size: int, budget: TimeBudget) -> int:
+	"""Sent, Expired and Error emails older than `days`, with their Email Queue Recipient rows."""
 	filters = {"status": ("in", ("Sent", "Expired", "Error")), "creation": ("<", cutoff_for(days))}
-	return delete_in_batches(
-		"Email Queue", filters, batch_size, budget, child_doctypes=("Email Queue Recipient",)
+
+	def select_names(limit):
+		return frappe.get_all("Email Queue", filters=filters, pluck="name", limit=limit, order_by=None)
+
+	return delete_selected(
+		"Email Queue", select_names, batch_size, budget, child_doctypes=("Email Queue Recipient",)
 	)
 
 
@@ -77,4 +82,4 @@ def cleanup_document_versions(days: int, keep_latest: int, batch_size: int, budg
 			pluck=True,
 		)
 
-	return delete_in_batches("Version", None, batch_size, budget, select_names=select_names)
+	return delete_selected("Version", select_names, batch_size, budget)

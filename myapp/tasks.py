@@ -3,6 +3,8 @@
 import frappe
 from frappe.utils import add_days, now_datetime
 
+from myapp.sync import sync_to_external_system  # noqa: F401  (workflow 5's hourly sweep, by its seed path)
+
 MAINTENANCE_SETTINGS = "Maintenance Settings"
 FILE_BATCH_SIZE = 100
 

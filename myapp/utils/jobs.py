@@ -7,17 +7,21 @@ whose job is no longer queued or started (a worker killed with SIGKILL runs no c
 stale and may be taken over.
 """
 
+import datetime
 import json
 import time
 
 import frappe
 from frappe import _
-from frappe.utils.background_jobs import create_job_id, get_job, get_redis_conn
+from frappe.utils.background_jobs import create_job_id, get_redis_conn
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 
 # A claim outlives any job: the long queue's timeout is 1500 s, user jobs may ask for up to 2 h.
 CLAIM_TTL = 3 * 60 * 60
 # A claim younger than this is never stale: its job may be between SET NX and enqueue.
 CLAIM_GRACE_SECONDS = 30
+ACTIVE_JOB_STATUSES = ("queued", "started", "deferred", "scheduled")
 
 
 class JobAlreadyQueuedError(frappe.ValidationError):
@@ -97,10 +101,26 @@ def _is_stale(full_job_id: str, current: bytes) -> bool:
 		claimed_at = json.loads(current)["claimed_at"]
 	except (ValueError, KeyError, TypeError):
 		return True
+	job = _fetch_job(full_job_id)
+	if job is not None and job.created_at and _utc_timestamp(job.created_at) >= claimed_at:
+		# this claim's own job: stale once it ended without releasing it (a killed work horse)
+		return job.get_status() not in ACTIVE_JOB_STATUSES
 	if time.time() - claimed_at < CLAIM_GRACE_SECONDS:
 		return False
-	job = get_job(full_job_id)
-	return not job or job.get_status() not in ("queued", "started", "deferred", "scheduled")
+	return not job or job.get_status() not in ACTIVE_JOB_STATUSES
+
+
+def _fetch_job(full_job_id: str):
+	# by its full id: frappe's get_job() would namespace it with the site a second time
+	try:
+		return Job.fetch(full_job_id, connection=get_redis_conn())
+	except NoSuchJobError:
+		return None
+
+
+def _utc_timestamp(value) -> float:
+	# RQ stores naive UTC datetimes
+	return value.replace(tzinfo=datetime.timezone.utc).timestamp()
 
 
 def _release(job, connection) -> dict:

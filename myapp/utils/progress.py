@@ -12,12 +12,15 @@ class Progress:
 	the same moments, e.g. to write counters to the log document.
 	"""
 
-	def __init__(self, total: int, title: str, *, doctype=None, docname=None, step_percent=10, on_publish=None):
+	def __init__(
+		self, total: int, title: str, *, doctype=None, docname=None, step_percent=10, every=None, on_publish=None
+	):
 		self.total = max(int(total), 0)
 		self.title = title
 		self.doctype = doctype
 		self.docname = docname
-		self.step = max(1, self.total * step_percent // 100)
+		# `every`: publish every that many records instead of every `step_percent` (e.g. per commit)
+		self.step = max(1, int(every) if every else self.total * step_percent // 100)
 		self.next_at = self.step
 		self.on_publish = on_publish
 		self.published = []

@@ -1,0 +1,95 @@
+"""Example 1's cleanup on 100,000 old Error Logs: the app's batched set-based delete beside one
+`frappe.db.delete` (what Frappe's own ErrorLog.clear_old_logs does) and the seed's
+`get_all` + `frappe.delete_doc` per row, which also enqueues one `delete_dynamic_links` job per row
+(measured on a sample, including the time a worker takes to drain those jobs).
+
+Run: .venv/bin/python benchmarks/bench_cleanup.py [rows] [seed sample]
+"""
+
+import sys
+import time
+
+from common import Table, bench_site, measure, support
+
+import frappe
+from frappe.utils import add_days, now_datetime
+from frappe.utils.background_jobs import get_queue
+
+from myapp.maintenance import delete_older_than
+from myapp.utils.batching import TimeBudget
+
+ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+SEED_SAMPLE = int(sys.argv[2]) if len(sys.argv) > 2 else 2_000
+
+
+def seed_error_logs(count, age_days=40):
+	when = add_days(now_datetime(), -age_days)
+	frappe.db.sql("delete from `tabError Log`")
+	frappe.db.bulk_insert(
+		"Error Log",
+		["name", "creation", "modified", "owner", "modified_by", "method", "error"],
+		((f"bench-{i:07d}", when, when, "Administrator", "Administrator", "bench", "Traceback ...") for i in range(count)),
+	)
+	frappe.db.commit()
+
+
+def seed_style_delete(cutoff):
+	names = frappe.get_all("Error Log", filters={"creation": ["<", cutoff]}, pluck="name")
+	for name in names:
+		frappe.delete_doc("Error Log", name, ignore_permissions=True)
+	frappe.db.commit()
+	return len(names)
+
+
+def frappe_single_delete(cutoff):
+	frappe.db.delete("Error Log", {"creation": ("<", cutoff)})
+	frappe.db.commit()
+
+
+def run(table=None):
+	table = table or Table()
+	bench_site("bench_cleanup")
+	batch_size = frappe.db.get_single_value("Maintenance Settings", "delete_batch_size")
+	cutoff = add_days(now_datetime(), -30)
+
+	seed_error_logs(SEED_SAMPLE)
+	support.drain_queues()
+	_, seconds, peak = measure(seed_style_delete, cutoff)
+	jobs = get_queue("default").count
+	started = time.perf_counter()
+	support.drain_queues(queues="default")
+	drain_seconds = time.perf_counter() - started
+	seed_rate = table.add("cleanup: delete Error Logs", "seed: delete_doc per row", SEED_SAMPLE, seconds, peak, "rows only")
+	table.add(
+		"cleanup: delete Error Logs",
+		"seed: + its queued jobs",
+		SEED_SAMPLE,
+		seconds + drain_seconds,
+		note=f"{jobs:,} delete_dynamic_links jobs",
+	)
+
+	seed_error_logs(ROWS)
+	_, seconds, peak = measure(frappe_single_delete, cutoff)
+	single_rate = table.add("cleanup: delete Error Logs", "frappe.db.delete, one statement", ROWS, seconds, peak, baseline_rate=seed_rate)
+
+	seed_error_logs(ROWS)
+	deleted, seconds, peak = measure(delete_older_than, "Error Log", 30, batch_size, TimeBudget(3600))
+	assert deleted == ROWS, deleted
+	app_rate = table.add(
+		"cleanup: delete Error Logs",
+		f"app: batches of {batch_size:,}",
+		ROWS,
+		seconds,
+		peak,
+		note=f"{app_rate_note(single_rate, ROWS / seconds)}; {get_queue('default').count} jobs",
+		baseline_rate=seed_rate,
+	)
+	return table
+
+
+def app_rate_note(single_rate, app_rate):
+	return f"{app_rate / single_rate:.2f}x of one statement"
+
+
+if __name__ == "__main__":
+	run().print()

@@ -1,0 +1,159 @@
+"""Workflow 3: export any DocType the user may read to a private CSV file, in the background.
+
+The job runs as the user who asked for it, and the rows come from `frappe.get_list`, which
+adds that user's role, `if_owner` and User Permission conditions: an export never contains a
+record the user could not open. The permission-filtered query is streamed through an
+unbuffered cursor straight into the file, so memory stays flat at any table size.
+"""
+
+import frappe
+from frappe import _
+from frappe.model import data_fieldtypes
+
+from myapp.utils.csvfile import PrivateCSVFile
+from myapp.utils.notify import notify_user
+
+EXPORT_QUEUE = "long"
+EXPORT_TIMEOUT = 30 * 60
+# Field types whose value is not something to put in a spreadsheet.
+NOT_EXPORTED_FIELDTYPES = ("Password", "Signature", "Geolocation")
+
+
+def readable_permlevels(doctype: str, user: str) -> set[int]:
+	"""Permission levels at which `user` has read on `doctype` (0 whenever get_list lets them in)."""
+	if user == "Administrator":
+		return {level for level in range(10)}
+	roles = set(frappe.get_roles(user))
+	levels = {0}
+	for perm in frappe.get_meta(doctype).permissions:
+		if perm.get("read") and perm.get("role") in roles:
+			levels.add(perm.get("permlevel") or 0)
+	return levels
+
+
+def exportable_fields(doctype: str, user: str | None = None) -> list[str]:
+	"""`name` and every value field of `doctype` the user may read, in form order."""
+	levels = readable_permlevels(doctype, user or frappe.session.user)
+	fields = ["name"]
+	for df in frappe.get_meta(doctype).fields:
+		if (
+			df.fieldtype in data_fieldtypes
+			and df.fieldtype not in NOT_EXPORTED_FIELDTYPES
+			and not df.get("is_virtual")
+			and (df.get("permlevel") or 0) in levels
+			and df.fieldname not in fields
+		):
+			fields.append(df.fieldname)
+	return fields
+
+
+def validate_export_request(doctype: str, filters=None, fields=None) -> tuple[dict | list, list[str]]:
+	"""Parsed and checked filters and fields; throws a clear error for anything unknown."""
+	if not isinstance(doctype, str) or not frappe.db.exists("DocType", doctype):
+		frappe.throw(_("DocType {0} does not exist").format(frappe.bold(doctype)), frappe.DoesNotExistError)
+	meta = frappe.get_meta(doctype)
+	if meta.issingle or meta.istable:
+		frappe.throw(_("{0} cannot be exported: it has no list of records").format(_(doctype)))
+	filters = parse_filters(doctype, filters)
+
+	readable = exportable_fields(doctype)
+	if fields:
+		fields = frappe.parse_json(fields) if isinstance(fields, str) else fields
+		if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+			frappe.throw(_("Fields must be a list of field names"))
+		unknown = [f for f in fields if f not in readable]
+		if unknown:
+			frappe.throw(
+				_("{0} has no field you may export named {1}").format(_(doctype), ", ".join(unknown)),
+				frappe.DataError,
+			)
+	return filters, list(fields or readable)
+
+
+def parse_filters(doctype: str, filters) -> dict | list:
+	"""Filters from JSON (a dict or a list of [field, operator, value]), fields checked against the meta."""
+	if filters in (None, "", "null"):
+		return {}
+	if isinstance(filters, str):
+		try:
+			filters = frappe.parse_json(filters)
+		except ValueError:
+			frappe.throw(_("Filters are not valid JSON"), frappe.DataError)
+	if isinstance(filters, dict):
+		fieldnames = list(filters)
+	elif isinstance(filters, list):
+		fieldnames = []
+		for condition in filters:
+			if not isinstance(condition, list | tuple) or len(condition) not in (3, 4):
+				frappe.throw(_("Each filter must be [field, operator, value]"), frappe.DataError)
+			if len(condition) == 4 and condition[0] != doctype:
+				frappe.throw(_("Filters may only use fields of {0}").format(_(doctype)), frappe.DataError)
+			fieldnames.append(condition[-3])
+	else:
+		frappe.throw(_("Filters must be a JSON object or list"), frappe.DataError)
+
+	meta = frappe.get_meta(doctype)
+	standard = ("name", "owner", "creation", "modified", "modified_by", "docstatus", "idx")
+	unknown = [f for f in fieldnames if not isinstance(f, str) or (f not in standard and not meta.has_field(f))]
+	if unknown:
+		frappe.throw(
+			_("{0} has no field {1}").format(_(doctype), ", ".join(str(f) for f in unknown)), frappe.DataError
+		)
+	return filters
+
+
+def iterate_readable_rows(doctype: str, fields: list[str], filters=None, order_by="name asc"):
+	"""Rows (lists) of `doctype` that the session user may read, streamed from the database.
+
+	`frappe.get_list(run=False)` builds the same permission-filtered query get_list would run;
+	an unbuffered cursor then streams it. While iterating, run no other query on frappe.db.
+	"""
+	query = frappe.get_list(doctype, fields=fields, filters=filters, order_by=order_by, run=False)
+	with frappe.db.unbuffered_cursor():
+		yield from frappe.db.sql(query, as_list=True, as_iterator=True)
+
+
+def export_doctype(doctype: str, filters=None, fields=None, user: str | None = None) -> dict:
+	"""Export the records of `doctype` matching `filters` that `user` may read; tell them the outcome.
+
+	Returns {"file_url", "records"}. A failure is rolled back, logged and reported to the user
+	(red), and does not fail the job a second time.
+	"""
+	if user and user != frappe.session.user:
+		frappe.set_user(user)
+	user = frappe.session.user
+	try:
+		filters, fields = validate_export_request(doctype, filters, fields)
+		with PrivateCSVFile(f"{doctype} export.csv") as out:
+			out.writerow(fields)
+			for row in iterate_readable_rows(doctype, fields, filters):
+				out.writerow(row)
+			records = out.rows - 1
+			if not records:
+				notify_user(user, _("No {0} records matched the export filters.").format(_(doctype)), "orange")
+				return {"file_url": None, "records": 0}
+			file = out.save()
+		frappe.db.commit()
+	except Exception:
+		frappe.db.rollback()
+		frappe.log_error(title=_("Export of {0} failed").format(doctype), reference_doctype=doctype)
+		frappe.db.commit()
+		notify_user(user, _("The {0} export failed. Details are in the Error Log.").format(_(doctype)), "red")
+		return {"file_url": None, "records": 0, "failed": True}
+
+	notify_user(
+		user,
+		_("{0} {1} records exported. {2}").format(
+			records,
+			_(doctype),
+			f"<a href='{file.file_url}' target='_blank'>{_('Download CSV')}</a>",
+		),
+		"green",
+		title=_("Export ready"),
+	)
+	return {"file_url": file.file_url, "records": records}
+
+
+def export_customers(user: str | None = None, filters=None, fields=None) -> dict:
+	"""Workflow 3's entry point (`myapp.tasks.export_customers`): the Customer export."""
+	return export_doctype("Customer", filters=filters, fields=fields, user=user)
