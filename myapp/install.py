@@ -6,9 +6,10 @@ later (ERPNext installed after myapp) is added by the next migrate.
 
 import frappe
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
+from frappe.utils import cast
 
 # Settings Singles whose defaults (from their DocType JSON) are filled in when missing.
-APP_SETTINGS = ("Maintenance Settings", "Sync Settings")
+APP_SETTINGS = ("Maintenance Settings", "Sync Settings", "Report Settings", "Scheduler Health Settings")
 
 # {DocType: [field, ...]}: added only to DocTypes that exist on the site.
 CUSTOM_FIELDS: dict[str, list[dict]] = {}
@@ -97,6 +98,83 @@ CUSTOM_FIELDS["Sales Order"] = [
 	},
 ]
 
+# Weekly digest (myapp.newsletter): the user's subscription, and the week last sent to them, which
+# keeps a re-run in the same week from sending twice.
+CUSTOM_FIELDS["User"] = [
+	{
+		"fieldname": "custom_weekly_digest",
+		"fieldtype": "Check",
+		"label": "Weekly Digest",
+		"description": "Receive the weekly digest email on Mondays.",
+		"insert_after": "language",
+		"default": "0",
+	},
+	{
+		"fieldname": "custom_weekly_digest_sent_for",
+		"fieldtype": "Date",
+		"label": "Weekly Digest Last Sent (week starting)",
+		"insert_after": "custom_weekly_digest",
+		"read_only": 1,
+		"no_copy": 1,
+		"depends_on": "custom_weekly_digest",
+	},
+]
+
+# Chunked invoice processing (myapp.invoices): when and by which run a draft was processed. no_copy,
+# so a duplicated invoice is processed again. A run that fails on an invoice stamps it with the run
+# and leaves `custom_processed` unset.
+CUSTOM_FIELDS["Sales Invoice"] = [
+	{
+		"fieldname": "custom_processing_section",
+		"fieldtype": "Section Break",
+		"label": "Background Processing",
+		"insert_after": "amended_from",
+		"collapsible": 1,
+	},
+	{
+		"fieldname": "custom_processed",
+		"fieldtype": "Check",
+		"label": "Processed",
+		"insert_after": "custom_processing_section",
+		"default": "0",
+		"read_only": 1,
+		"no_copy": 1,
+		"in_standard_filter": 1,
+	},
+	{
+		"fieldname": "custom_processed_on",
+		"fieldtype": "Datetime",
+		"label": "Processed On",
+		"insert_after": "custom_processed",
+		"read_only": 1,
+		"no_copy": 1,
+	},
+	{
+		"fieldname": "custom_processing_run",
+		"fieldtype": "Link",
+		"label": "Processing Run",
+		"options": "Invoice Processing Run",
+		"insert_after": "custom_processed_on",
+		"read_only": 1,
+		"no_copy": 1,
+		"search_index": 1,
+	},
+]
+# The runs claim "draft and not processed" in name order: this index serves that range directly,
+# however many submitted invoices the table holds.
+INVOICE_PROCESSING_INDEX = "myapp_unprocessed_drafts"
+
+# Expiry reminders (myapp.expiry): the seed's EXPIRY_CONFIGS, created as Expiry Rules for the DocTypes
+# a site has (Contract comes with ERPNext; License and Insurance Policy only if a site defines them).
+# A field that the DocType lacks (Contract has no `contract_owner`) falls back to the owner.
+DEFAULT_EXPIRY_RULES = (
+	{"document_type": "Contract", "date_field": "end_date", "days_before": "30, 7, 1", "user_field": "contract_owner"},
+	{"document_type": "License", "date_field": "valid_till", "days_before": "60, 30, 7", "user_field": "assigned_to"},
+	{"document_type": "Insurance Policy", "date_field": "expiry_date", "days_before": "30, 14, 7", "user_field": "owner"},
+)  # fmt: skip
+EXPIRY_LOG_UNIQUE_FIELDS = ("reference_doctype", "reference_name", "days_before")
+EXPIRY_LOG_UNIQUE_INDEX = "unique_reference_days_before"
+
 
 def after_install():
 	setup()
@@ -108,7 +186,10 @@ def after_migrate():
 
 def setup():
 	create_app_custom_fields()
+	add_invoice_processing_index()
 	create_default_settings()
+	add_expiry_log_unique_index()
+	create_default_expiry_rules()
 	frappe.db.commit()
 
 
@@ -122,6 +203,11 @@ def create_app_custom_fields():
 		create_custom_fields(available, ignore_validate=True)
 
 
+def add_invoice_processing_index():
+	if doctype_exists("Sales Invoice") and frappe.db.has_column("Sales Invoice", "custom_processed"):
+		frappe.db.add_index("Sales Invoice", ["docstatus", "custom_processed"], INVOICE_PROCESSING_INDEX)
+
+
 def create_default_settings():
 	"""Fill each settings field that has no value with its DocType default; never overwrite a value."""
 	for doctype in APP_SETTINGS:
@@ -130,8 +216,40 @@ def create_default_settings():
 		changed = False
 		for df in settings.meta.fields:
 			if df.get("default") is not None and df.fieldname not in stored:
-				settings.set(df.fieldname, df.default)
+				settings.set(df.fieldname, cast(df.fieldtype, df.default))
 				changed = True
 		if changed:
 			settings.flags.ignore_permissions = True
 			settings.save()
+
+
+def add_expiry_log_unique_index():
+	"""One Expiry Notification Log per (document, days before): the claim a reminder run takes."""
+	table = "tabExpiry Notification Log"
+	if frappe.db.has_index(table, EXPIRY_LOG_UNIQUE_INDEX):
+		return
+	frappe.db.add_unique("Expiry Notification Log", list(EXPIRY_LOG_UNIQUE_FIELDS), EXPIRY_LOG_UNIQUE_INDEX)
+	if not frappe.db.has_index(table, EXPIRY_LOG_UNIQUE_INDEX):
+		# v15's add_unique looks the name up in information_schema without the schema, so another
+		# site's database on the same server can make it skip this one.
+		columns = ", ".join(f"`{field}`" for field in EXPIRY_LOG_UNIQUE_FIELDS)
+		frappe.db.sql_ddl(f"alter table `{table}` add unique `{EXPIRY_LOG_UNIQUE_INDEX}`({columns})")
+
+
+def create_default_expiry_rules():
+	"""The seed's rules, for the DocTypes (and date fields) this site has; never overwrites a rule."""
+	for rule in DEFAULT_EXPIRY_RULES:
+		if not doctype_exists(rule["document_type"]):
+			continue
+		meta = frappe.get_meta(rule["document_type"])
+		if not meta.has_field(rule["date_field"]):
+			continue
+		if frappe.db.exists("Expiry Rule", {"document_type": rule["document_type"], "date_field": rule["date_field"]}):
+			continue
+		user_field = rule["user_field"]
+		user_df = meta.get_field(user_field)
+		if not (user_df and user_df.fieldtype == "Link" and user_df.options == "User"):
+			user_field = ""  # the owner
+		frappe.get_doc({"doctype": "Expiry Rule", "enabled": 1, **rule, "user_field": user_field}).insert(
+			ignore_permissions=True
+		)

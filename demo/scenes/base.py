@@ -1,0 +1,27 @@
+import datetime
+
+import frappe
+
+
+class Scene:
+	title = ""
+	method = None
+	schedule = ""
+
+	@property
+	def job_type_name(self):
+		return ".".join(self.method.split(".")[-2:]) if self.method else None
+
+	def seed(self):
+		pass
+
+	def run(self):
+		pass
+
+	def report(self) -> str:
+		return ""
+
+
+def backdate(doctype, name, days):
+	when = datetime.datetime.now() - datetime.timedelta(days=days)
+	frappe.db.sql(f"update `tab{doctype}` set creation=%s, modified=%s where name=%s", (when, when, name))
