@@ -3,7 +3,7 @@
 `get_all` + `frappe.delete_doc` per row, which also enqueues one `delete_dynamic_links` job per row
 (measured on a sample, including the time a worker takes to drain those jobs).
 
-Run: .venv/bin/python benchmarks/bench_cleanup.py [rows] [seed sample]
+Run: .venv/bin/python benchmarks/bench_cleanup.py [rows] [seed sample]  (or `make bench` for all)
 """
 
 import sys
@@ -18,8 +18,6 @@ from frappe.utils.background_jobs import get_queue
 from myapp.maintenance import delete_older_than
 from myapp.utils.batching import TimeBudget
 
-ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-SEED_SAMPLE = int(sys.argv[2]) if len(sys.argv) > 2 else 2_000
 
 
 def seed_error_logs(count, age_days=40):
@@ -46,50 +44,46 @@ def frappe_single_delete(cutoff):
 	frappe.db.commit()
 
 
-def run(table=None):
+def run(table=None, rows=100_000, seed_sample=2_000):
 	table = table or Table()
 	bench_site("bench_cleanup")
 	batch_size = frappe.db.get_single_value("Maintenance Settings", "delete_batch_size")
 	cutoff = add_days(now_datetime(), -30)
 
-	seed_error_logs(SEED_SAMPLE)
+	seed_error_logs(seed_sample)
 	support.drain_queues()
 	_, seconds, peak = measure(seed_style_delete, cutoff)
 	jobs = get_queue("default").count
 	started = time.perf_counter()
 	support.drain_queues(queues="default")
 	drain_seconds = time.perf_counter() - started
-	seed_rate = table.add("cleanup: delete Error Logs", "seed: delete_doc per row", SEED_SAMPLE, seconds, peak, "rows only")
+	seed_rate = table.add("cleanup: delete Error Logs", "seed: delete_doc per row", seed_sample, seconds, peak, "rows only")
 	table.add(
 		"cleanup: delete Error Logs",
 		"seed: + its queued jobs",
-		SEED_SAMPLE,
+		seed_sample,
 		seconds + drain_seconds,
 		note=f"{jobs:,} delete_dynamic_links jobs",
 	)
 
-	seed_error_logs(ROWS)
+	seed_error_logs(rows)
 	_, seconds, peak = measure(frappe_single_delete, cutoff)
-	single_rate = table.add("cleanup: delete Error Logs", "frappe.db.delete, one statement", ROWS, seconds, peak, baseline_rate=seed_rate)
+	single_rate = table.add("cleanup: delete Error Logs", "frappe.db.delete, one statement", rows, seconds, peak, baseline_rate=seed_rate)
 
-	seed_error_logs(ROWS)
+	seed_error_logs(rows)
 	deleted, seconds, peak = measure(delete_older_than, "Error Log", 30, batch_size, TimeBudget(3600))
-	assert deleted == ROWS, deleted
-	app_rate = table.add(
+	assert deleted == rows, deleted
+	table.add(
 		"cleanup: delete Error Logs",
 		f"app: batches of {batch_size:,}",
-		ROWS,
+		rows,
 		seconds,
 		peak,
-		note=f"{app_rate_note(single_rate, ROWS / seconds)}; {get_queue('default').count} jobs",
+		note=f"{rows / seconds / single_rate:.2f}x of one statement; {get_queue('default').count} jobs",
 		baseline_rate=seed_rate,
 	)
 	return table
 
 
-def app_rate_note(single_rate, app_rate):
-	return f"{app_rate / single_rate:.2f}x of one statement"
-
-
 if __name__ == "__main__":
-	run().print()
+	run(None, *map(int, sys.argv[1:3])).print()
