@@ -10,6 +10,7 @@ the fixtures delete the rows the tests create, and all RQ keys of its queue Redi
 
 import datetime
 import json
+import os
 import threading
 import time
 
@@ -31,7 +32,8 @@ DATA_TABLES = (
 	"Error Log", "Activity Log", "Email Queue", "Email Queue Recipient", "Version", "Deleted Document",
 	"Scheduled Job Log", "Notification Log", "User Permission", "ToDo", "Comment",
 	"Customer", "Sales Order", "Sales Order Item", "Sales Invoice", "Sales Invoice Item", "Contract", "Issue",
-	"Data Import Log", "Expiry Notification Log", "Invoice Processing Run", "Sync Log",
+	"Data Import Log", "Data Import Log Failed Row", "Expiry Notification Log", "Invoice Processing Run", "Sync Log",
+	"Expiry Rule",
 )  # fmt: skip
 TEST_USER_DOMAIN = "@myapp.test"
 
@@ -51,11 +53,53 @@ def site(sites_path):
 	frappe.destroy()
 
 
+_sites_without_erpnext = {}
+
+
+@pytest.fixture
+def site_without_erpnext(site):
+	"""For the test's body, this process is connected to a second testbed site that has frappe and
+	myapp but not ERPNext (installed once per session, in its own sites folder); the main site is
+	connected again afterwards."""
+	if BENCH_SITE:
+		pytest.skip("needs a second site without ERPNext; the testbed installs one, a bench has none")
+	from frappe.installer import install_site
+	from support import _redis_url, ensure_outgoing_email_account
+
+	name = f"{os.environ.get('MYAPP_TEST_DB_PREFIX', 'myapp_test')}-noerp.localhost"
+	sites_path = _sites_path() + "-noerp"
+	if name not in _sites_without_erpnext:
+		install_site(
+			name,
+			sites_path,
+			["frappe", "myapp"],
+			db_host=os.environ.get("MYAPP_DB_HOST", "127.0.0.1"),
+			db_port=int(os.environ.get("MYAPP_DB_PORT", "3306")),
+			db_user=os.environ.get("MYAPP_DB_USER", "root"),
+			db_password=os.environ.get("MYAPP_DB_PASSWORD", ""),
+			redis_queue=_redis_url(),
+			redis_cache=_redis_url(),
+		)
+		ensure_outgoing_email_account()
+		_sites_without_erpnext[name] = sites_path
+	else:
+		frappe.destroy()
+		frappe.init(name, sites_path=sites_path, force=True)
+		frappe.connect()
+	try:
+		yield name
+	finally:
+		if getattr(frappe.local, "db", None):
+			frappe.db.rollback()
+		connect_site()
+
+
 def _flush_queues():
 	from frappe.utils.background_jobs import get_redis_conn
 
 	conn = get_redis_conn()
-	keys = conn.keys("rq:*")
+	# with the queued jobs go their myapp.utils.jobs claims (a flushed job's claim is stale only later)
+	keys = conn.keys("rq:*") + conn.keys("myapp:job-claim:*")
 	if keys:
 		conn.delete(*keys)
 
@@ -86,6 +130,13 @@ def clean_site(request):
 	yield
 	frappe.db.rollback()
 	frappe.set_user("Administrator")
+
+
+@pytest.fixture
+def erpnext():
+	"""For tests on ERPNext DocTypes: skipped on a bench site without ERPNext (the testbed has it)."""
+	if "erpnext" not in frappe.get_installed_apps():
+		pytest.skip("ERPNext is not installed on this site")
 
 
 def reset_settings():

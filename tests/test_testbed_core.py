@@ -43,7 +43,7 @@ def make_todo(description, **fields):
 # naming
 
 
-def test_naming_hash_field_and_series():
+def test_naming_hash_field_and_series(erpnext):
 	todo = make_todo("hash named")
 	assert len(todo.name) == 10 and todo.name.isalnum()
 	customer = make_customer("Acme")
@@ -109,7 +109,7 @@ def test_between_dates_and_as_iterator_with_unbuffered_cursor():
 	assert [row.description for row in rows] == ["last week", "today"]
 
 
-def test_get_list_applies_role_and_user_permissions_get_all_does_not():
+def test_get_list_applies_role_and_user_permissions_get_all_does_not(erpnext):
 	make_customer("Retail One", group="Retail")
 	make_customer("Commercial One", group="Commercial")
 	sales_user = make_user("sales@myapp.test", roles=["Sales User"])
@@ -131,14 +131,14 @@ def test_get_list_applies_role_and_user_permissions_get_all_does_not():
 
 
 def test_doctype_rows_answer_exists():
-	assert frappe.db.exists("DocType", "Customer")
+	assert frappe.db.exists("DocType", "User")
 	assert not frappe.db.exists("DocType", "Insurance Policy")
 
 
 # documents
 
 
-def test_child_tables_save_and_reload():
+def test_child_tables_save_and_reload(erpnext):
 	customer = make_customer("Child Co")
 	order = frappe.get_doc(
 		{
@@ -159,7 +159,7 @@ def test_child_tables_save_and_reload():
 	assert [(row.item_code, row.parent, row.parenttype) for row in reloaded.items] == [("B", order.name, "Sales Order")]
 
 
-def test_fetch_from_copies_the_linked_value():
+def test_fetch_from_copies_the_linked_value(erpnext):
 	invoice = frappe.get_doc({"doctype": "Sales Invoice", "customer": make_customer("Fetch Co").name})
 	invoice.flags.ignore_mandatory = True
 	invoice.insert(ignore_permissions=True)
