@@ -32,3 +32,131 @@ def retry_failed_syncs():
 	if count:
 		enqueue_push_now()
 	return {"count": count, "message": _("{0} Sales Order(s) put back to Pending").format(count)}
+
+
+@frappe.whitelist(methods=["POST"])
+def start_invoice_processing(batch_size=None):
+	"""Workflow 4: process every unprocessed draft Sales Invoice in background batches (one run at a
+	time; resumes the active run when its jobs are gone). Returns the Invoice Processing Run."""
+	from myapp.invoices import start_run
+
+	frappe.only_for(("System Manager", "Accounts Manager"), message=True)
+	return start_run(batch_size)
+
+
+# User-triggered jobs: exports (workflow 3), reports (workflow 6), CSV imports (example 3, workflow 7).
+# Each checks permission and input, then claims its job id atomically (myapp.utils.jobs.enqueue_once):
+# an identical request is refused while the first one is queued or running.
+
+
+def _request_digest(*values) -> str:
+	import hashlib
+	import json
+
+	return hashlib.md5(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+@frappe.whitelist(methods=["POST"])
+def start_customer_export(filters=None):
+	"""The Customer form's "Export All Customers" button: the customers (of the form's customer
+	group, in `filters`) that the user may read, as a private CSV file."""
+	return start_export("Customer", filters=filters)
+
+
+@frappe.whitelist(methods=["POST"])
+def start_export(doctype, filters=None, fields=None):
+	"""Export the records of any DocType the user may read. `filters`: JSON object or list of
+	[field, operator, value]; `fields`: JSON list of field names (default: every readable field)."""
+	from myapp.export import EXPORT_QUEUE, EXPORT_TIMEOUT, check_exportable_doctype, validate_export_request
+	from myapp.utils.jobs import enqueue_once
+
+	check_exportable_doctype(doctype)
+	frappe.has_permission(doctype, "read", throw=True)
+	filters, fields = validate_export_request(doctype, filters, fields)
+	user = frappe.session.user
+	job_id = f"export::{doctype}::{user}::{_request_digest(filters, fields)}"
+	message = _("This export is already queued or running. You will be notified when it is ready.")
+	if doctype == "Customer":
+		enqueue_once(
+			"myapp.tasks.export_customers", job_id, queue=EXPORT_QUEUE, timeout=EXPORT_TIMEOUT,
+			message=message, user=user, filters=filters, fields=fields,
+		)  # fmt: skip
+	else:
+		enqueue_once(
+			"myapp.export.export_doctype", job_id, queue=EXPORT_QUEUE, timeout=EXPORT_TIMEOUT,
+			message=message, doctype=doctype, user=user, filters=filters, fields=fields,
+		)  # fmt: skip
+	return {"job_id": job_id, "message": _("Export started. You will be notified when it is ready.")}
+
+
+@frappe.whitelist(methods=["POST"])
+def generate_report(report_type, params=None):
+	"""Generate a registered report (myapp.reports.REPORT_TYPES) in the background, with progress."""
+	from myapp.reports import REPORT_QUEUE, REPORT_TIMEOUT, get_report_type, validate_report_request
+	from myapp.utils.jobs import enqueue_once
+
+	frappe.has_permission(get_report_type(report_type).doctype, "read", throw=True)
+	_report, params = validate_report_request(report_type, params)
+	user = frappe.session.user
+	job_id = f"report::{report_type}::{user}::{_request_digest(params)}"
+	enqueue_once(
+		"myapp.tasks.generate_report_with_progress",
+		job_id,
+		queue=REPORT_QUEUE,
+		timeout=REPORT_TIMEOUT,
+		message=_("This report is already being generated. Please wait."),
+		report_type=report_type,
+		user=user,
+		params=params,
+	)
+	return {"job_id": job_id, "message": _("Report generation started. You will see its progress.")}
+
+
+@frappe.whitelist(methods=["POST"])
+def start_csv_import(file_url, doctype, update_existing=False):
+	"""Import an uploaded CSV file into `doctype`: creates a Data Import Log and queues it."""
+	from frappe.utils import cint, sbool
+
+	from myapp.importer import create_import_log
+	from myapp.importer import start_import as queue_import
+
+	frappe.db.savepoint("start_csv_import")
+	try:
+		log = create_import_log(file_url, doctype, cint(sbool(update_existing)))
+		result = queue_import(log.name)
+	except Exception:
+		# a refused or invalid request leaves no Data Import Log behind
+		frappe.db.rollback(save_point="start_csv_import")
+		raise
+	return {**result, "message": _("Import started. Follow it in Data Import Log {0}.").format(log.name)}
+
+
+@frappe.whitelist(methods=["POST"])
+def start_import(import_log, retry_failed_rows=False):
+	"""The Data Import Log's Start Import (also resumes an interrupted import) and Retry Failed Rows."""
+	from frappe.utils import cint, sbool
+
+	from myapp.importer import start_import as queue_import
+
+	retry = cint(sbool(retry_failed_rows))
+	result = queue_import(import_log, retry_failed_rows=retry)
+	message = _("Retrying the failed rows.") if retry else _("Import started.")
+	return {**result, "message": message}
+
+
+@frappe.whitelist(methods=["POST"])
+def download_failed_rows(import_log):
+	"""The Data Import Log's Download Failed Rows: a private CSV of those rows with an Error column."""
+	from myapp.importer import failed_rows_file
+
+	file = failed_rows_file(import_log)
+	return {"file_url": file.file_url, "file_name": file.file_name}
+
+
+@frappe.whitelist(methods=["GET", "POST"])
+def failed_scheduled_jobs_card(filters=None):
+	"""The "Background Jobs" workspace's Custom number card (the Desk posts the card's `filters`;
+	this card has none). A read: it checks read permission on Scheduled Job Log."""
+	from myapp.workspace import failed_scheduled_jobs_card as count_failed_jobs
+
+	return count_failed_jobs()

@@ -47,13 +47,17 @@ def exportable_fields(doctype: str, user: str | None = None) -> list[str]:
 	return fields
 
 
-def validate_export_request(doctype: str, filters=None, fields=None) -> tuple[dict | list, list[str]]:
-	"""Parsed and checked filters and fields; throws a clear error for anything unknown."""
+def check_exportable_doctype(doctype: str):
 	if not isinstance(doctype, str) or not frappe.db.exists("DocType", doctype):
 		frappe.throw(_("DocType {0} does not exist").format(frappe.bold(doctype)), frappe.DoesNotExistError)
 	meta = frappe.get_meta(doctype)
 	if meta.issingle or meta.istable:
 		frappe.throw(_("{0} cannot be exported: it has no list of records").format(_(doctype)))
+
+
+def validate_export_request(doctype: str, filters=None, fields=None) -> tuple[dict | list, list[str]]:
+	"""Parsed and checked filters and fields; throws a clear error for anything unknown."""
+	check_exportable_doctype(doctype)
 	filters = parse_filters(doctype, filters)
 
 	readable = exportable_fields(doctype)
@@ -94,7 +98,9 @@ def parse_filters(doctype: str, filters) -> dict | list:
 
 	meta = frappe.get_meta(doctype)
 	standard = ("name", "owner", "creation", "modified", "modified_by", "docstatus", "idx")
-	unknown = [f for f in fieldnames if not isinstance(f, str) or (f not in standard and not meta.has_field(f))]
+	unknown = [
+		f for f in fieldnames if not isinstance(f, str) or (f not in standard and not meta.has_field(f))
+	]
 	if unknown:
 		frappe.throw(
 			_("{0} has no field {1}").format(_(doctype), ", ".join(str(f) for f in unknown)), frappe.DataError
@@ -126,11 +132,12 @@ def export_doctype(doctype: str, filters=None, fields=None, user: str | None = N
 		filters, fields = validate_export_request(doctype, filters, fields)
 		with PrivateCSVFile(f"{doctype} export.csv") as out:
 			out.writerow(fields)
-			for row in iterate_readable_rows(doctype, fields, filters):
-				out.writerow(row)
+			out.writerows(iterate_readable_rows(doctype, fields, filters))
 			records = out.rows - 1
 			if not records:
-				notify_user(user, _("No {0} records matched the export filters.").format(_(doctype)), "orange")
+				notify_user(
+					user, _("No {0} records matched the export filters.").format(_(doctype)), "orange"
+				)
 				return {"file_url": None, "records": 0}
 			file = out.save()
 		frappe.db.commit()

@@ -12,7 +12,7 @@ import json
 
 import frappe
 from frappe import _
-from frappe.utils import add_to_date, cint, get_datetime, now_datetime, split_emails
+from frappe.utils import add_to_date, cint, get_datetime, now_datetime, split_emails, validate_email_address
 
 from myapp.utils.notify import email_addresses, users_with_role
 
@@ -49,7 +49,9 @@ def run_health_check(now: datetime.datetime | None = None) -> dict:
 	if recovered:
 		send_recovery(settings, recovered, now)
 	if state != previous_state:
-		frappe.db.set_single_value(SETTINGS, "alert_state", json.dumps(state, sort_keys=True), update_modified=False)
+		frappe.db.set_single_value(
+			SETTINGS, "alert_state", json.dumps(state, sort_keys=True), update_modified=False
+		)
 	frappe.db.commit()
 	return {"issues": issues, "alerted": sorted(to_alert), "recovered": sorted(recovered)}
 
@@ -103,9 +105,9 @@ def check_stuck_scheduled_jobs(now, stuck_minutes: int) -> dict[str, str]:
 		return {}
 	jobs = [f"{row.scheduled_job_type} ({_('since {0}').format(row.creation)})" for row in stuck]
 	return {
-		"stuck_scheduled_jobs": _("{0} scheduled jobs have been running for more than {1} minutes: {2}").format(
-			len(stuck), stuck_minutes, names_listed(jobs)
-		)
+		"stuck_scheduled_jobs": _(
+			"{0} scheduled jobs have been running for more than {1} minutes: {2}"
+		).format(len(stuck), stuck_minutes, names_listed(jobs))
 	}
 
 
@@ -114,16 +116,18 @@ def check_workers() -> dict[str, str]:
 
 	workers = bench_workers()
 	if not workers:
-		return {"no_workers": _("No background worker is running: queued jobs and scheduled jobs do not run.")}
+		return {
+			"no_workers": _("No background worker is running: queued jobs and scheduled jobs do not run.")
+		}
 	waiting = sum(get_queue(queue).count for queue in QUEUES)
 	this_job = current_rq_job_id()
 	# the worker running this check is busy with it, and free again right after
 	busy = [w for w in workers if w.get_state() == "busy" and w.get_current_job_id() != this_job]
 	if waiting and len(busy) == len(workers):
 		return {
-			"workers_busy": _("All {0} background workers are busy while {1} jobs wait in the queues.").format(
-				len(workers), waiting
-			)
+			"workers_busy": _(
+				"All {0} background workers are busy while {1} jobs wait in the queues."
+			).format(len(workers), waiting)
 		}
 	return {}
 
@@ -148,9 +152,9 @@ def check_failed_background_jobs(now, threshold: int) -> dict[str, str]:
 		return {}
 	methods = sorted({job.kwargs.get("job_name") or job.kwargs.get("method") or job.id for job in failed})
 	return {
-		"failed_background_jobs": _("{0} background jobs failed in the last hour (threshold {1}): {2}").format(
-			len(failed), threshold, names_listed([str(m) for m in methods])
-		)
+		"failed_background_jobs": _(
+			"{0} background jobs failed in the last hour (threshold {1}): {2}"
+		).format(len(failed), threshold, names_listed([str(m) for m in methods]))
 	}
 
 
@@ -187,8 +191,9 @@ def current_rq_job_id() -> str | None:
 
 def utc_naive(system_time: datetime.datetime) -> datetime.datetime:
 	"""A naive system-time-zone datetime as naive UTC (RQ stores its times that way)."""
-	from frappe.utils import get_system_timezone
 	from zoneinfo import ZoneInfo
+
+	from frappe.utils import get_system_timezone
 
 	aware = system_time.replace(tzinfo=ZoneInfo(get_system_timezone()))
 	return aware.astimezone(datetime.timezone.utc).replace(tzinfo=None)
@@ -238,8 +243,15 @@ def plan_alerts(
 
 def alert_recipients(settings) -> list[str]:
 	users = users_with_role(settings.recipient_role) if settings.recipient_role else []
-	addresses = email_addresses(users) + split_emails(settings.extra_recipients or "")
+	addresses = email_addresses(users) + extra_addresses(settings.extra_recipients)
 	return list(dict.fromkeys(addresses))
+
+
+def extra_addresses(text: str | None) -> list[str]:
+	"""Valid addresses of a one-per-line or comma separated list. Frappe drops a whole email
+	that has one invalid recipient, and its split_emails joins lines, hence this."""
+	addresses = split_emails((text or "").replace("\n", ",").replace(";", ","))
+	return [address for address in addresses if validate_email_address(address)]
 
 
 def send_alert(settings, to_alert: dict[str, str], ongoing: dict[str, str]):

@@ -17,6 +17,7 @@ after_migrate = "myapp.install.after_migrate"
 scheduler_events = {
 	"daily": [
 		"myapp.tasks.daily_cleanup",
+		"myapp.expiry.check_expiring_documents",
 	],
 	"daily_long": [
 		"myapp.maintenance.daily_database_maintenance",
@@ -26,7 +27,9 @@ scheduler_events = {
 		"myapp.tasks.sync_to_external_system",
 	],
 	"cron": {
-		"*/15 * * * *": ["myapp.sync.push_to_external"],
+		"*/15 * * * *": ["myapp.sync.push_to_external", "myapp.tasks.scheduler_health_check"],
+		"0 9 * * 1-5": ["myapp.tasks.weekday_summary_email"],
+		"0 8 * * 1": ["myapp.newsletter.send_weekly_digest"],
 	},
 }
 
@@ -40,5 +43,6 @@ doc_events = {
 
 # Desk form scripts
 doctype_js = {
+	"Customer": "public/js/customer.js",
 	"Sales Order": "public/js/sales_order.js",
 }

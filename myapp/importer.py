@@ -114,7 +114,9 @@ def start_import(import_log_name: str, retry_failed_rows=False) -> dict:
 		timeout=IMPORT_TIMEOUT,
 		on_success="myapp.tasks.on_import_success",
 		on_failure="myapp.tasks.on_import_failure",
-		message=_("This file is already being imported into {0}. Please wait.").format(_(log.reference_doctype)),
+		message=_("This file is already being imported into {0}. Please wait.").format(
+			_(log.reference_doctype)
+		),
 		enqueue_after_commit=True,
 		import_log_name=log.name,
 		retry_failed_rows=retry_failed_rows,
@@ -234,7 +236,8 @@ def map_header(doctype: str, header: list[str], update_existing=False) -> list[s
 	repeated = sorted({c for c in columns if columns.count(c) > 1})
 	if repeated or ("name" in columns and "id" in columns):
 		frappe.throw(
-			_("Columns appear more than once: {0}").format(", ".join(repeated or ["name/id"])), ImportFileError
+			_("Columns appear more than once: {0}").format(", ".join(repeated or ["name/id"])),
+			ImportFileError,
 		)
 
 	updating_by_identifier = cint(update_existing) and any(c in IDENTIFIER_COLUMNS for c in columns)
@@ -284,7 +287,12 @@ class RowImporter:
 	def run(self, total: int) -> dict:
 		resume_after = self.processed
 		progress = Progress(
-			total, self.title, doctype=LOG_DOCTYPE, docname=self.log.name, every=self.batch_size, on_publish=self.checkpoint
+			total,
+			self.title,
+			doctype=LOG_DOCTYPE,
+			docname=self.log.name,
+			every=self.batch_size,
+			on_publish=self.checkpoint,
 		)
 		for index, (line, cells) in enumerate(self.data_rows(), start=1):
 			if index <= resume_after:
@@ -309,7 +317,12 @@ class RowImporter:
 			)
 		}
 		progress = Progress(
-			len(failed), self.title, doctype=LOG_DOCTYPE, docname=self.log.name, every=self.batch_size, on_publish=self.checkpoint
+			len(failed),
+			self.title,
+			doctype=LOG_DOCTYPE,
+			docname=self.log.name,
+			every=self.batch_size,
+			on_publish=self.checkpoint,
 		)
 		done = 0
 		for line, cells in self.data_rows():
@@ -348,9 +361,8 @@ class RowImporter:
 
 		Runs as the user who started the import: insert checks create and save checks write
 		permission. Blank cells leave a field as it is (update) or to its default (insert)."""
-		identifier = values.pop("name", None) or values.pop("id", None)
-		values.pop("name", None)
-		values.pop("id", None)
+		identifiers = [values.pop(column, None) for column in IDENTIFIER_COLUMNS]
+		identifier = next((value for value in identifiers if value), None)
 		values = {field: value for field, value in values.items() if value is not None}
 		if self.update_existing and identifier and frappe.db.exists(self.doctype, identifier):
 			doc = frappe.get_doc(self.doctype, identifier)
@@ -392,7 +404,11 @@ class RowImporter:
 
 	def result(self) -> dict:
 		self.checkpoint()
-		return {"status": "Success" if not self.errors else "Completed with Errors", "success": self.success, "errors": self.errors}
+		return {
+			"status": "Success" if not self.errors else "Completed with Errors",
+			"success": self.success,
+			"errors": self.errors,
+		}
 
 
 def update_log(name: str, **values):
@@ -440,7 +456,9 @@ def notify_import_finished(import_log_name: str):
 	user = log.started_by or log.owner
 	indicator = {"Success": "green", "Completed with Errors": "orange"}.get(log.status, "red")
 	if log.status == "Error":
-		summary = _("Import into {0} failed: {1}").format(_(log.reference_doctype), frappe.utils.escape_html(log.error_message or ""))
+		summary = _("Import into {0} failed: {1}").format(
+			_(log.reference_doctype), frappe.utils.escape_html(log.error_message or "")
+		)
 	else:
 		summary = _("Import into {0} finished: {1} imported, {2} failed.").format(
 			_(log.reference_doctype), log.success_count, log.error_count
@@ -471,7 +489,7 @@ def notify_import_finished(import_log_name: str):
 # failed rows as a file
 def failed_rows_file(import_log_name: str):
 	"""A private CSV of the failed rows as they were in the file, plus an Error column, attached
-	to the log. Fix it and import it as a new file."""
+	to the log. To import it again once fixed, remove the Error column."""
 	from myapp.utils.csvfile import PrivateCSVFile
 
 	log = frappe.get_doc(LOG_DOCTYPE, import_log_name)
@@ -483,8 +501,8 @@ def failed_rows_file(import_log_name: str):
 	with PrivateCSVFile(f"{log.reference_doctype} failed rows.csv", LOG_DOCTYPE, log.name) as out:
 		rows = read_csv(path)
 		_line, header = next(rows)
-		out.writerow([*header, _("Error"), _("CSV Line")])
+		out.writerow([*header, _("Error")])
 		for line, cells in rows:
 			if line in errors:
-				out.writerow([*cells, errors[line], line])
+				out.writerow([*cells, _("Line {0}: {1}").format(line, errors[line])])
 		return out.save()

@@ -8,6 +8,8 @@ import frappe
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 from frappe.utils import cast
 
+from myapp.workspace import add_sales_order_sync_card
+
 # Settings Singles whose defaults (from their DocType JSON) are filled in when missing.
 APP_SETTINGS = ("Maintenance Settings", "Sync Settings", "Report Settings", "Scheduler Health Settings")
 
@@ -190,6 +192,7 @@ def setup():
 	create_default_settings()
 	add_expiry_log_unique_index()
 	create_default_expiry_rules()
+	add_sales_order_sync_card()  # after the custom fields it counts by
 	frappe.db.commit()
 
 
@@ -244,7 +247,9 @@ def create_default_expiry_rules():
 		meta = frappe.get_meta(rule["document_type"])
 		if not meta.has_field(rule["date_field"]):
 			continue
-		if frappe.db.exists("Expiry Rule", {"document_type": rule["document_type"], "date_field": rule["date_field"]}):
+		if frappe.db.exists(
+			"Expiry Rule", {"document_type": rule["document_type"], "date_field": rule["date_field"]}
+		):
 			continue
 		user_field = rule["user_field"]
 		user_df = meta.get_field(user_field)

@@ -11,7 +11,7 @@ import datetime
 
 import frappe
 from frappe import _
-from frappe.utils import add_days, cint, format_date, getdate, nowdate
+from frappe.utils import add_days, cint, format_date, getdate, nowdate, validate_email_address
 
 from myapp.install import doctype_exists
 from myapp.summary import (
@@ -37,7 +37,9 @@ def send_weekly_digest() -> dict | None:
 		return None
 
 	start, end = digest_period(getdate(nowdate()))
-	digest = compile_weekly_digest(start, end, cint(frappe.db.get_single_value(REPORT_SETTINGS, "digest_top_items")) or 5)
+	digest = compile_weekly_digest(
+		start, end, cint(frappe.db.get_single_value(REPORT_SETTINGS, "digest_top_items")) or 5
+	)
 	stats = {"sent": 0, "already_sent": 0, "failed": 0}
 	for subscriber in subscribers():
 		outcome = send_digest_safely(subscriber, digest)
@@ -65,7 +67,9 @@ def compile_weekly_digest(start: datetime.date, end: datetime.date, top_items: i
 		revenue=revenue,
 		revenue_formatted=format_revenue(revenue),
 		top_items=top_selling_items(start, end, top_items),
-		new_customers=frappe.db.count("Customer", created_between(start, end)) if doctype_exists("Customer") else None,
+		new_customers=frappe.db.count("Customer", created_between(start, end))
+		if doctype_exists("Customer")
+		else None,
 		open_issues=frappe.db.count("Issue", {"status": "Open"}) if doctype_exists("Issue") else None,
 	)
 
@@ -136,14 +140,21 @@ def send_digest_to_user(subscriber: dict, digest: dict) -> bool:
 	if sent_for and getdate(sent_for) == digest.period_start:
 		return False
 
+	if not validate_email_address(subscriber.email):
+		frappe.throw(
+			_("{0} is not a valid Email Address").format(subscriber.email), frappe.InvalidEmailAddressError
+		)
 	subject, message = render_digest(subscriber, digest)
-	frappe.sendmail(
+	queued = frappe.sendmail(
 		recipients=[subscriber.email],
 		subject=subject,
 		message=message,
 		reference_doctype="User",
 		reference_name=subscriber.name,
 	)
+	if not queued:
+		# Frappe logs and drops an email it cannot build instead of raising
+		frappe.throw(_("The digest email to {0} could not be queued").format(subscriber.email))
 	frappe.db.set_value("User", subscriber.name, SENT_FOR_FIELD, digest.period_start, update_modified=False)
 	return True
 
@@ -154,7 +165,9 @@ def render_digest(subscriber: dict, digest: dict) -> tuple[str, str]:
 	frappe.local.lang = subscriber.language or previous_lang
 	try:
 		subject = _("Weekly Digest: {0}").format(digest.period_label)
-		message = frappe.render_template(TEMPLATE, {"user": subscriber, "data": digest})
+		message = frappe.render_template(
+			TEMPLATE, {"user": subscriber, "data": digest, "lang": frappe.local.lang}
+		)
 	finally:
 		frappe.local.lang = previous_lang
 	return subject, message

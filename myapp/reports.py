@@ -65,7 +65,10 @@ def sales_invoice_register_filters(params: dict) -> list:
 def _and(filters: dict | list, condition: list) -> list:
 	"""Filters given as a dict or list, plus one more [field, operator, value] condition."""
 	if isinstance(filters, dict):
-		filters = [[key, *(value if isinstance(value, list | tuple) else ["=", value])] for key, value in filters.items()]
+		filters = [
+			[key, *(value if isinstance(value, list | tuple) else ["=", value])]
+			for key, value in filters.items()
+		]
 	return [*filters, condition]
 
 
@@ -86,9 +89,24 @@ REPORT_TYPES: dict[str, ReportType] = {
 	"sales_invoice_register": ReportType(
 		title="Sales Invoice Register",
 		doctype="Sales Invoice",
-		fields=("name", "posting_date", "customer", "customer_name", "grand_total", "outstanding_amount", "status"),
+		fields=(
+			"name",
+			"posting_date",
+			"customer",
+			"customer_name",
+			"grand_total",
+			"outstanding_amount",
+			"status",
+		),
 		columns=(
-			"Invoice", "Posting Date", "Customer", "Customer Name", "Grand Total", "Outstanding", "Paid", "Status",
+			"Invoice",
+			"Posting Date",
+			"Customer",
+			"Customer Name",
+			"Grand Total",
+			"Outstanding",
+			"Paid",
+			"Status",
 		),  # fmt: skip
 		filters=sales_invoice_register_filters,
 		row=invoice_register_row,

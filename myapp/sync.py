@@ -25,9 +25,8 @@ import datetime
 import json
 from urllib.parse import quote
 
-import requests
-
 import frappe
+import requests
 from frappe import _
 from frappe.utils import add_to_date, cint, flt, get_datetime, getdate, now_datetime, nowdate
 
@@ -68,7 +67,9 @@ logger_name = "myapp.sync"
 def get_settings(purpose: str):
 	"""Sync Settings when the sync can run, else None (after one log line saying why)."""
 	if not frappe.db.table_exists(ORDER) or not frappe.get_meta(ORDER).has_field("custom_sync_status"):
-		frappe.logger(logger_name).info(f"External sync {purpose}: Sales Order (ERPNext) not installed, skipped")
+		frappe.logger(logger_name).info(
+			f"External sync {purpose}: Sales Order (ERPNext) not installed, skipped"
+		)
 		return None
 	settings = frappe.get_single(SETTINGS)
 	if not settings.enabled or not settings.base_url:
@@ -96,6 +97,11 @@ class ExternalAPI:
 
 	def redact(self, text) -> str:
 		return redact(str(text or ""), self._secret, f"Bearer {self._secret}" if self._secret else None)
+
+	def redacted(self, failure: CallFailure) -> CallFailure:
+		"""The failure with the key removed from its message (an API may echo request headers)."""
+		failure.message = self.redact(failure.message)
+		return failure
 
 	def close(self):
 		self.session.close()
@@ -283,7 +289,9 @@ def order_payload(doc) -> dict:
 		"order_id": doc.name,
 		"customer": doc.customer,
 		"total": flt(doc.grand_total),
-		"items": [{"sku": item.item_code, "qty": flt(item.qty), "rate": flt(item.rate)} for item in doc.items],
+		"items": [
+			{"sku": item.item_code, "qty": flt(item.qty), "rate": flt(item.rate)} for item in doc.items
+		],
 	}
 
 
@@ -294,11 +302,13 @@ def send_order(api: ExternalAPI, doc, external_id: str | None) -> tuple[str | No
 			response = api.request("PUT", f"/orders/{quote(str(external_id), safe='')}", json=payload)
 		else:
 			response = api.request("POST", "/orders", json=payload)
-	except requests.RequestException as e:
-		return None, failure_from_exception(e)
+	except Exception as e:
+		# Anything raised inside requests (not only RequestException): an escaping exception would
+		# be logged by the worker with the frames' variables, and requests' frames hold the headers.
+		return None, api.redacted(failure_from_exception(e))
 	failure = failure_from_response(response)
 	if failure:
-		return None, failure
+		return None, api.redacted(failure)
 	try:
 		body = response.json() if response.content else {}
 	except ValueError:
@@ -309,7 +319,9 @@ def send_order(api: ExternalAPI, doc, external_id: str | None) -> tuple[str | No
 	if not returned_id:
 		# Accepted without an id: a second POST could create a duplicate, so a human decides.
 		return None, CallFailure(
-			message=_("The API accepted the order (HTTP {0}) but returned no id").format(response.status_code),
+			message=_("The API accepted the order (HTTP {0}) but returned no id").format(
+				response.status_code
+			),
 			retryable=False,
 			status_code=response.status_code,
 		)
@@ -335,7 +347,7 @@ def record_success(doc, attempts: int, external_id: str) -> str:
 
 def record_failure(doc, attempts: int, failure: CallFailure, run: PushRun) -> str:
 	settings = run.settings
-	error = run.api.redact(failure.message)
+	error = failure.message
 	max_attempts = max(cint(settings.max_attempts), 1)
 	values = {"custom_sync_attempts": attempts, "custom_sync_error": error, "custom_next_sync_at": None}
 	if not failure.retryable:
@@ -402,7 +414,12 @@ def notify_system_managers(orders: list[tuple[str, str, str]]):
 		template="sync_failures",
 		args={
 			"orders": [
-				{"name": name, "status": status, "error": error, "url": frappe.utils.get_url_to_form(ORDER, name)}
+				{
+					"name": name,
+					"status": status,
+					"error": error,
+					"url": frappe.utils.get_url_to_form(ORDER, name),
+				}
 				for name, status, error in orders
 			],
 		},
@@ -549,7 +566,8 @@ def fetch_page(api: ExternalAPI, since, page, limit: int) -> tuple[dict | None, 
 		params["page"] = page
 	try:
 		response = api.request("GET", "/orders", params=params)
-	except requests.RequestException as e:
+	except Exception as e:
+		# as in send_order: nothing raised inside requests escapes with its frames
 		return None, api.redact(failure_from_exception(e).message)
 	failure = failure_from_response(response)
 	if failure:

@@ -4,6 +4,7 @@ A scene has `title`, `method` (the scheduled method, or None for a user-triggere
 `schedule`, `job_type_name`, `seed()`, `report()` and, when user-triggered, `run()`.
 """
 
-from scenes import maintenance
+from scenes import invoices, maintenance, user_jobs
+from scenes import sync as external_sync
 
-SCENES = [*maintenance.SCENES]
+SCENES = [*maintenance.SCENES, *external_sync.SCENES, *user_jobs.SCENES, *invoices.SCENES]

@@ -21,6 +21,7 @@ from frappe.utils import get_files_path, now_datetime
 UTF8_BOM = "\ufeff"
 # A cell starting with one of these is run as a formula by Excel, LibreOffice and Google Sheets.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_TRIGGER_SET = frozenset(FORMULA_TRIGGERS)
 
 
 def neutralise(value):
@@ -35,21 +36,6 @@ def neutralise(value):
 		# numbers are never formulas, and "-5" must stay a number
 		return value
 	return neutralise(str(value))
-
-
-class _HashingWriter:
-	"""A text sink for csv.writer that encodes, hashes and counts what it writes to `binary`."""
-
-	def __init__(self, binary):
-		self.binary = binary
-		self.md5 = hashlib.md5()
-		self.size = 0
-
-	def write(self, text: str):
-		data = text.encode("utf-8")
-		self.binary.write(data)
-		self.md5.update(data)
-		self.size += len(data)
 
 
 class PrivateCSVFile:
@@ -71,19 +57,28 @@ class PrivateCSVFile:
 
 	def __enter__(self):
 		os.makedirs(os.path.dirname(self.path), exist_ok=True)
-		self._binary = open(self.path, "xb")
-		self._sink = _HashingWriter(self._binary)
-		self._writer = csv.writer(self._sink, lineterminator="\r\n")
-		self._sink.write(UTF8_BOM)
+		self._stream = open(self.path, "x", encoding="utf-8", newline="", buffering=1024 * 1024)
+		self._writer = csv.writer(self._stream, lineterminator="\r\n")
+		self._stream.write(UTF8_BOM)
 		return self
 
 	def writerow(self, row):
-		self._writer.writerow([neutralise(value) for value in row])
+		self._writer.writerow(_safe_row(row))
 		self.rows += 1
+
+	def writerows(self, rows):
+		"""Write every row of an iterable (the csv module's loop: faster than writerow per row)."""
+		self._writer.writerows(self._counted(_safe_row(row) for row in rows))
+
+	def _counted(self, rows):
+		for row in rows:
+			self.rows += 1
+			yield row
 
 	def save(self):
 		"""Close the file and create its File document (in the current transaction)."""
 		self._close()
+		size, content_hash = _size_and_md5(self.path)
 		file = frappe.get_doc(
 			{
 				"doctype": "File",
@@ -93,8 +88,8 @@ class PrivateCSVFile:
 				"folder": "Home/Attachments" if self.attached_to_doctype else "Home",
 				"attached_to_doctype": self.attached_to_doctype,
 				"attached_to_name": self.attached_to_name,
-				"file_size": self._sink.size,
-				"content_hash": self._sink.md5.hexdigest(),
+				"file_size": size,
+				"content_hash": content_hash,
 				"file_type": "CSV",
 			}
 		)
@@ -112,9 +107,26 @@ class PrivateCSVFile:
 			self._remove()
 
 	def _close(self):
-		if not self._binary.closed:
-			self._binary.close()
+		if not self._stream.closed:
+			self._stream.close()
 
 	def _remove(self):
 		if os.path.exists(self.path):
 			os.remove(self.path)
+
+
+def _safe_row(row) -> list:
+	# the common case (a str not starting with a trigger) inline: this runs once per cell
+	return [
+		(("'" + value) if value[:1] in _TRIGGER_SET else value) if type(value) is str else neutralise(value)
+		for value in row
+	]
+
+
+def _size_and_md5(path: str) -> tuple[int, str]:
+	"""What File's controller stores as file_size and content_hash, read back in chunks."""
+	md5 = hashlib.md5()
+	with open(path, "rb") as f:
+		while chunk := f.read(1024 * 1024):
+			md5.update(chunk)
+	return os.path.getsize(path), md5.hexdigest()

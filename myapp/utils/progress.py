@@ -13,7 +13,15 @@ class Progress:
 	"""
 
 	def __init__(
-		self, total: int, title: str, *, doctype=None, docname=None, step_percent=10, every=None, on_publish=None
+		self,
+		total: int,
+		title: str,
+		*,
+		doctype=None,
+		docname=None,
+		step_percent=10,
+		every=None,
+		on_publish=None,
 	):
 		self.total = max(int(total), 0)
 		self.title = title

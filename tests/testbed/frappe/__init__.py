@@ -371,6 +371,34 @@ def new_doc(doctype, *, parent_doc=None, parentfield=None, as_dict=False, **kwar
 	return doc.as_dict() if as_dict else doc
 
 
+def copy_doc(doc, ignore_no_copy=True):
+	"""v15: a new unsaved copy; no_copy fields are copied too unless `ignore_no_copy=False`."""
+	import copy
+
+	def remove_no_copy_fields(d):
+		for df in d.meta.fields:
+			if df.get("no_copy") and df.fieldname in d.__dict__:
+				d.set(df.fieldname, None)
+
+	fields_to_clear = ["name", "owner", "creation", "modified", "modified_by"]
+	if not local.flags.in_test:
+		fields_to_clear.append("docstatus")
+
+	newdoc = get_doc(copy.deepcopy(doc if isinstance(doc, dict) else doc.as_dict()))
+	newdoc.set("__islocal", 1)
+	for fieldname in [*fields_to_clear, "amended_from", "amendment_date"]:
+		newdoc.set(fieldname, None)
+	if not ignore_no_copy:
+		remove_no_copy_fields(newdoc)
+	for child in newdoc.get_children():
+		child.set("__islocal", 1)
+		for fieldname in fields_to_clear:
+			child.set(fieldname, None)
+		if not ignore_no_copy:
+			remove_no_copy_fields(child)
+	return newdoc
+
+
 def delete_doc(doctype=None, name=None, force=0, ignore_doctypes=None, for_reload=False, ignore_permissions=False, flags=None, ignore_on_trash=False, ignore_missing=True, delete_permanently=False):  # noqa: E501
 	import frappe.model.delete_doc
 

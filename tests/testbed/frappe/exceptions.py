@@ -147,3 +147,8 @@ class InvalidDates(ValidationError):
 
 class DocumentAlreadyRestored(ValidationError):
 	pass
+
+
+class IncorrectSitePath(Exception):
+	# v15 derives it from werkzeug.exceptions.NotFound (HTTP 404); werkzeug is not in the testbed
+	http_status_code = 404

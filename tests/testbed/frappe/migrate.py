@@ -1,4 +1,5 @@
-"""`bench migrate` for the testbed: patches, tables from DocType JSON, scheduler sync, after_migrate hooks."""
+"""`bench migrate` for the testbed: patches, tables from DocType JSON, workspaces, scheduler sync,
+number cards, after_migrate hooks (v15's order)."""
 
 import os
 
@@ -65,8 +66,12 @@ def migrate():
 		frappe.clear_cache()
 		run_patches()
 		from frappe.core.doctype.scheduled_job_type.scheduled_job_type import sync_jobs
+		from frappe.model.sync import sync_all
+		from frappe.utils.dashboard import sync_dashboards
 
+		sync_all()  # workspaces
 		sync_jobs()
+		sync_dashboards()  # number cards
 		for fn in frappe.get_hooks("after_migrate"):
 			frappe.get_attr(fn)()
 		frappe.db.commit()

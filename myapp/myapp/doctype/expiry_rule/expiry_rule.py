@@ -51,4 +51,3 @@ def parse_days_before(value) -> list[int]:
 	if not days:
 		frappe.throw(_("Remind Days Before needs at least one number of days"))
 	return sorted(days, reverse=True)
-

@@ -12,5 +12,6 @@ class SchedulerHealthSettings(Document):
 		for fieldname in ("stuck_job_minutes", "quiet_period_minutes"):
 			if cint(self.get(fieldname)) < 1:
 				frappe.throw(_("{0} must be at least 1").format(_(self.meta.get_field(fieldname).label)))
-		for address in split_emails(self.extra_recipients or ""):
+		lines = (self.extra_recipients or "").replace("\n", ",").replace(";", ",")
+		for address in split_emails(lines):
 			validate_email_address(address, throw=True)

@@ -45,6 +45,8 @@ def normalize_filters(doctype, filters) -> list[tuple]:
 		f = list(f)
 		if len(f) == 3:
 			f = [doctype, *f]
+		elif len(f) > 4:
+			f = f[:4]  # [doctype, field, op, value, hidden], as Number Cards and list views save them
 		if len(f) != 4:
 			frappe.throw(frappe._("Invalid filter: {0}").format(f))
 		result.append((f[0], f[1], str(f[2]).lower(), f[3]))

@@ -1,0 +1,149 @@
+"""Example 2 + workflow 5: the external sync against a local HTTP server standing in for the API.
+
+The server (tests/external_api_server.py) fails the first pushes (503, 503, then 400 for one
+order); the next runs retry with backoff and recover. The pull brings in remote orders, one of
+them twice and one bad. Backoff is shortened to seconds so that recovery happens within the demo.
+"""
+
+import datetime
+
+import frappe
+from external_api_server import ExternalAPIServer, Reply, iso
+
+from scenes.base import Scene
+
+COMPANY = "Demo Sync Company"
+CUSTOMER = "Demo Sync Customer"
+ITEM = "DEMO-SYNC-ITEM"
+SERVER = None
+
+
+def ensure(doctype, name, **values):
+	if not frappe.db.exists(doctype, name):
+		frappe.get_doc({"doctype": doctype, **values}).insert(ignore_permissions=True)
+
+
+def start_server():
+	global SERVER
+	if SERVER is None:
+		SERVER = ExternalAPIServer(max_requests=2000, lifetime=3600).start()
+		settings = frappe.get_single("Sync Settings")
+		settings.update(
+			{
+				"enabled": 1,
+				"base_url": SERVER.url,
+				"api_key": "demo-secret-key",
+				"timeout": 5,
+				"backoff_base": 1,
+				"backoff_cap": 4,
+				"max_attempts": 3,
+				"company": COMPANY,
+			}
+		)
+		settings.save(ignore_permissions=True)
+	return SERVER
+
+
+def seed_masters():
+	ensure("Country", "Demoland", country_name="Demoland")
+	ensure("Currency", "EUR", currency_name="EUR")
+	ensure("Company", COMPANY, company_name=COMPANY, abbr="DSC", default_currency="EUR", country="Demoland")
+	ensure("UOM", "Nos", uom_name="Nos")
+	ensure("Item Group", "All Item Groups", item_group_name="All Item Groups", is_group=1)
+	ensure("Customer Group", "All Customer Groups", customer_group_name="All Customer Groups", is_group=1)
+	ensure("Territory", "All Territories", territory_name="All Territories", is_group=1)
+	ensure("Item", ITEM, item_code=ITEM, item_name="Demo item", item_group="All Item Groups", stock_uom="Nos")
+	ensure(
+		"Customer",
+		CUSTOMER,
+		customer_name=CUSTOMER,
+		customer_type="Company",
+		customer_group="All Customer Groups",
+		territory="All Territories",
+	)
+
+
+class ExternalPush(Scene):
+	title = "External sync: push"
+	method = "myapp.sync.push_to_external"
+	schedule = "*/15 * * * *"
+
+	def seed(self):
+		seed_masters()
+		server = start_server()
+		server.script("POST", "/orders", Reply(503), Reply(503), Reply(400, {"error": "customer blocked"}))
+		self.orders = []
+		for qty in range(1, 7):
+			doc = frappe.get_doc(
+				{
+					"doctype": "Sales Order",
+					"customer": CUSTOMER,
+					"company": COMPANY,
+					"currency": "EUR",
+					"delivery_date": frappe.utils.add_days(frappe.utils.nowdate(), 7),
+					"grand_total": qty * 10,
+					"items": [{"item_code": ITEM, "item_name": "Demo item", "qty": qty, "rate": 10}],
+				}
+			).insert(ignore_permissions=True)
+			doc.submit()
+			self.orders.append(doc.name)
+
+	def report(self):
+		statuses = frappe.get_all(
+			"Sales Order",
+			filters={"name": ("in", self.orders)},
+			fields=["custom_sync_status", "custom_sync_attempts"],
+		)
+		synced = [s for s in statuses if s.custom_sync_status == "Synced"]
+		retried = sum(1 for s in synced if s.custom_sync_attempts > 1)
+		errors = sum(1 for s in statuses if s.custom_sync_status == "Error")
+		return (
+			f"{len(synced)} of {len(self.orders)} orders Synced ({retried} after 503s and backoff), "
+			f"{errors} Error (HTTP 400, not retried); {len(SERVER.requests_to('POST'))} POSTs"
+		)
+
+
+class RetryAllFailed(Scene):
+	title = "External sync: Retry all failed"
+
+	def run(self):
+		from myapp.api import retry_failed_syncs
+
+		self.result = retry_failed_syncs()
+		frappe.db.commit()
+
+	def report(self):
+		errors = frappe.db.count("Sales Order", {"custom_sync_status": ("in", ("Failed", "Error"))})
+		synced = frappe.db.count("Sales Order", {"custom_sync_status": "Synced"})
+		return f"{self.result['count']} order(s) back to Pending, pushed again: {synced} Synced, {errors} still failing"
+
+
+class ExternalPull(Scene):
+	title = "External sync: pull"
+	method = "myapp.sync.sync_from_external"
+	schedule = "hourly"
+
+	def seed(self):
+		seed_masters()
+		server = start_server()
+		t0 = datetime.datetime.utcnow() - datetime.timedelta(days=1)
+		for i, customer in enumerate([CUSTOMER, CUSTOMER, CUSTOMER, "Unknown Ltd", CUSTOMER]):
+			record = {
+				"id": f"REMOTE-{i}",
+				"customer": customer,
+				"status": "Confirmed",
+				"updated_at": iso(t0 + datetime.timedelta(minutes=i)),
+				"items": [{"sku": ITEM, "qty": 1, "rate": 25}],
+			}
+			server.remote_orders.append(record)
+		server.remote_orders.append(dict(server.remote_orders[1]))  # the same record twice
+
+	def report(self):
+		created = frappe.db.count("Sales Order", {"custom_external_id": ("like", "REMOTE-%")})
+		skipped = frappe.db.count("Error Log", {"method": ("like", "External sync: skipped pulled order%")})
+		cursor = frappe.db.get_single_value("Sync Settings", "last_pull_cursor")
+		gets = len(SERVER.requests_to("GET"))
+		return f"{created} draft orders from 6 records (one sent twice), {skipped} bad record skipped; {gets} GETs; cursor {cursor}"
+
+
+SCENES = [ExternalPush(), ExternalPull(), RetryAllFailed()]

@@ -1,0 +1,88 @@
+// Copyright (c) 2026, MyApp Contributors and contributors
+// For license information, please see license.txt
+
+// Example 3 + workflow 7 (myapp.importer): upload a CSV, pick the DocType and "update existing",
+// then Start Import; Retry Failed Rows and Download Failed Rows once it has finished.
+frappe.ui.form.on("Data Import Log", {
+	setup(frm) {
+		frm.set_query("reference_doctype", () => ({
+			filters: { istable: 0, issingle: 0 },
+		}));
+	},
+
+	onload(frm) {
+		// the job publishes its progress on this document's room
+		frappe.realtime.on("progress", (data) => {
+			if (data && data.percent === 100 && !frm.is_dirty()) {
+				setTimeout(() => frm.reload_doc(), 1000);
+			}
+		});
+	},
+
+	refresh(frm) {
+		const status = frm.doc.status;
+		const colors = {
+			"Not Started": "gray",
+			Queued: "blue",
+			Running: "orange",
+			Success: "green",
+			"Completed with Errors": "orange",
+			Error: "red",
+		};
+		if (frm.doc.error_message) {
+			frm.set_intro(frappe.utils.escape_html(frm.doc.error_message), "red");
+		} else if (status === "Running" && frm.doc.total_rows) {
+			frm.set_intro(
+				__("{0} of {1} rows processed", [frm.doc.processed_rows || 0, frm.doc.total_rows]),
+				colors[status]
+			);
+		}
+		if (frm.is_new()) return;
+
+		const can_start = ["Not Started", "Queued", "Running", "Error"].includes(status);
+		if (can_start && frm.doc.import_file) {
+			const label = frm.doc.processed_rows ? __("Resume Import") : __("Start Import");
+			frm.add_custom_button(label, () => start(frm, false)).addClass("btn-primary");
+		}
+		if (status === "Completed with Errors" && frm.doc.error_count) {
+			frm.add_custom_button(__("Retry Failed Rows"), () => start(frm, true));
+		}
+		if (frm.doc.error_count) {
+			frm.add_custom_button(__("Download Failed Rows"), () => {
+				frappe.call({
+					method: "myapp.api.download_failed_rows",
+					type: "POST",
+					args: { import_log: frm.doc.name },
+					freeze: true,
+					callback(r) {
+						if (r.message && r.message.file_url) {
+							window.open(r.message.file_url, "_blank");
+						}
+					},
+				});
+			});
+		}
+	},
+});
+
+function start(frm, retry_failed_rows) {
+	const call = () =>
+		frappe.call({
+			method: "myapp.api.start_import",
+			type: "POST",
+			args: { import_log: frm.doc.name, retry_failed_rows: retry_failed_rows ? 1 : 0 },
+			freeze: true,
+			callback(r) {
+				if (r.message) {
+					frappe.show_alert({ message: r.message.message, indicator: "blue" });
+				}
+				frm.reload_doc();
+			},
+		});
+	// settings edited in the form are saved before the job reads them
+	if (frm.is_dirty()) {
+		frm.save().then(call);
+	} else {
+		call();
+	}
+}

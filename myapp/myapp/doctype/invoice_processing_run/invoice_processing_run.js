@@ -1,0 +1,59 @@
+// Copyright (c) 2026, MyApp Contributors and contributors
+// For license information, please see license.txt
+
+// Workflow 4 (myapp.invoices): the jobs write the counters; the form shows them while the run goes on.
+const ACTIVE_STATUSES = ["Queued", "Running"];
+
+frappe.ui.form.on("Invoice Processing Run", {
+	onload(frm) {
+		// the batches publish progress on this document's room; reload to show their counters
+		frappe.realtime.on("progress", () => {
+			if (ACTIVE_STATUSES.includes(frm.doc.status) && !frm.is_dirty()) {
+				frm.reload_doc();
+			}
+		});
+	},
+
+	refresh(frm) {
+		const doc = frm.doc;
+		const done = (doc.processed || 0) + (doc.errors || 0);
+		if (doc.total) {
+			const percent = Math.min(100, (done * 100) / doc.total);
+			frm.dashboard.add_progress(
+				__("Invoices"),
+				percent,
+				__("{0} processed, {1} failed, of {2}", [doc.processed || 0, doc.errors || 0, doc.total])
+			);
+		}
+		if (doc.failure) {
+			frm.set_intro(frappe.utils.escape_html(doc.failure), "red");
+		} else if (ACTIVE_STATUSES.includes(doc.status)) {
+			frm.set_intro(__("This run is in progress."), "blue");
+		}
+
+		if (ACTIVE_STATUSES.includes(doc.status)) {
+			// resumes the run when its jobs are gone (a killed worker), else says it is running
+			frm.add_custom_button(__("Resume"), () => {
+				frappe.call({
+					method: "myapp.api.start_invoice_processing",
+					type: "POST",
+					freeze: true,
+					callback: (r) => {
+						if (r.message) frappe.show_alert({ message: r.message.message, indicator: "blue" });
+						frm.reload_doc();
+					},
+				});
+			});
+		}
+		frm.add_custom_button(__("Sales Invoices"), () => {
+			frappe.set_route("List", "Sales Invoice", { custom_processing_run: doc.name });
+		});
+		if (doc.errors) {
+			frm.add_custom_button(__("Error Logs"), () => {
+				frappe.set_route("List", "Error Log", {
+					method: ["like", `Invoice processing: % in run ${doc.name}`],
+				});
+			});
+		}
+	},
+});

@@ -1,0 +1,297 @@
+"""Example 3 + workflow 7: CSV import with savepoints, progress, resume and RQ callbacks."""
+
+import os
+import signal
+import time
+
+import frappe
+import psutil
+import pytest
+from conftest import call_endpoint, make_user, start_worker
+from user_jobs_helpers import customer_masters, make_customer, messages, read_csv_file, upload_csv
+
+from myapp.importer import import_job_id, on_import_failure, on_import_success
+from myapp.utils.jobs import is_claimed
+
+HEADER = ["customer_name", "customer_group", "territory", "customer_type"]
+
+
+@pytest.fixture(autouse=True)
+def masters():
+	customer_masters()
+
+
+def good(i):
+	return [f"Imported {i:05d}", "Retail", "Europe", "Company"]
+
+
+def start(file_url, user=None, update_existing=0, batch_size=None):
+	response = call_endpoint(
+		"myapp.api.start_csv_import",
+		user=user,
+		file_url=file_url,
+		doctype="Customer",
+		update_existing=update_existing,
+	)
+	if batch_size:
+		frappe.db.set_value("Data Import Log", response["import_log"], "batch_size", batch_size)
+	frappe.db.commit()
+	return response["import_log"]
+
+
+def log_of(name):
+	return frappe.get_doc("Data Import Log", name)
+
+
+def imported_names():
+	return sorted(frappe.get_all("Customer", filters={"customer_name": ("like", "Imported%")}, pluck="name"))
+
+
+def test_bad_rows_in_the_middle_are_rolled_back_alone_and_reported_with_their_line(
+	drain, realtime_events, emails
+):
+	user = make_user("importer@myapp.test", ["Sales Master Manager"])
+	rows = [HEADER]
+	rows += [good(i) for i in range(1, 4)]  # lines 2-4
+	rows.append(["Bad Type", "Retail", "Europe", "Robot"])  # line 5: not a customer type
+	rows.append(["Multi\nline name", "Retail", "Europe", "Company"])  # lines 6-7: one record
+	rows.append(["Bad Group", "No Such Group", "Europe", "Company"])  # line 8: broken link
+	rows += [good(i) for i in range(4, 7)]  # lines 9-11
+	file_url = upload_csv("customers.csv", rows, owner=user)
+
+	name = start(file_url, user=user, batch_size=2)
+	assert log_of(name).status == "Queued"
+	drain()
+
+	log = log_of(name)
+	assert (log.status, log.total_rows, log.processed_rows) == ("Completed with Errors", 9, 9)
+	assert (log.success_count, log.error_count) == (7, 2)
+	assert [
+		(row.row_number, row.error[:40]) for row in sorted(log.failed_rows, key=lambda r: r.row_number)
+	] == [
+		(5, "Customer Type cannot be Robot. It should"),
+		(8, "Could not find Customer Group: No Such G"),
+	]
+	assert imported_names() == [f"Imported {i:05d}" for i in range(1, 7)]
+	assert frappe.db.exists("Customer", "Multi\nline name")
+	assert not frappe.db.exists("Customer", "Bad Type") and not frappe.db.exists("Customer", "Bad Group")
+	assert log.started_by == user and log.finished_at
+
+	# progress on the log's form: every 2 rows, in order, ending at 100
+	percents = [
+		e["message"]["percent"]
+		for e in realtime_events("progress")
+		if e["room"] == f"doc:Data Import Log/{name}"
+	]
+	assert percents == sorted(percents) and percents[-1] == 100 and len(percents) == 5
+	# the user is told (orange: some rows failed) and gets an email
+	assert len(messages(realtime_events, user, "orange")) == 1
+	assert [e.recipients for e in emails(reference_doctype="Data Import Log", reference_name=name)] == [
+		[user]
+	]
+
+	# Download Failed Rows: those rows as they were, plus an Error column
+	download = call_endpoint("myapp.api.download_failed_rows", user=user, import_log=name)
+	_raw, failed = read_csv_file(download["file_url"])
+	assert failed[0] == [*HEADER, "Error"]
+	assert [row[:4] for row in failed[1:]] == [rows[4], rows[6]]
+	assert failed[1][4].startswith("Line 5: Customer Type cannot be Robot")
+
+
+def test_retry_failed_rows_after_fixing_the_cause(drain):
+	rows = [HEADER, good(1), ["Waiting", "Commercial Plus", "Europe", "Company"], good(2)]
+	name = start(upload_csv("customers.csv", rows))
+	drain()
+	assert log_of(name).status == "Completed with Errors"
+
+	frappe.get_doc({"doctype": "Customer Group", "customer_group_name": "Commercial Plus"}).insert()
+	call_endpoint("myapp.api.start_import", import_log=name, retry_failed_rows=1)
+	drain()
+	log = log_of(name)
+	assert (log.status, log.success_count, log.error_count, log.failed_rows) == ("Success", 3, 0, [])
+	assert frappe.db.get_value("Customer", "Waiting", "customer_group") == "Commercial Plus"
+	# nothing imported twice
+	assert imported_names() == ["Imported 00001", "Imported 00002"]
+	with pytest.raises(frappe.ValidationError):
+		call_endpoint("myapp.api.start_import", import_log=name)
+
+
+@pytest.mark.parametrize(
+	("rows", "message"),
+	[
+		(
+			[["customer_name", "customer_group", "territory", "colour"], good(1)],
+			"Unknown columns for Customer: colour",
+		),
+		(
+			[["customer_name", "customer_group"], ["A", "Retail"]],
+			"Mandatory columns missing for Customer: Territory",
+		),
+		([["customer_name", "Customer Name", "customer_group", "territory"], good(1)], "more than once"),
+		([HEADER], "no data rows"),
+	],
+)
+def test_a_wrong_header_is_an_error_before_any_row(drain, realtime_events, rows, message):
+	# labels work as column titles too: "Customer Group" for customer_group
+	name = start(upload_csv("customers.csv", rows))
+	drain()
+	log = log_of(name)
+	assert log.status == "Error" and message in log.error_message
+	assert (log.processed_rows, log.success_count) == (0, 0)
+	assert frappe.get_all("Customer") == []
+	assert len(messages(realtime_events, "Administrator", "red")) == 1
+
+
+def test_a_non_utf8_file_is_refused_even_when_the_bad_byte_is_far_down(drain):
+	text = "\n".join(
+		[",".join(HEADER)] + [",".join(good(i)) for i in range(300)] + ["Zoë,Retail,Europe,Company"]
+	)
+	name = start(upload_csv("latin1.csv", text.encode("latin-1")))
+	drain()
+	log = log_of(name)
+	assert log.status == "Error" and "not UTF-8" in log.error_message
+	assert frappe.get_all("Customer") == []
+
+
+def test_utf8_with_bom_labels_and_formula_apostrophes(drain):
+	text = "\ufeffCustomer Name,customer_group,territory,customer_details\r\nZoë,Retail,Europe,'=1+2\r\n"
+	name = start(upload_csv("bom.csv", text))
+	drain()
+	assert log_of(name).status == "Success"
+	# our exports write "'=..." for a formula-looking text: it comes back as the text
+	assert frappe.db.get_value("Customer", "Zoë", "customer_details") == "=1+2"
+
+
+def test_update_existing_matches_by_name_or_id_and_inserts_the_rest(drain):
+	make_customer("Known", "Retail", tax_id="OLD")
+	make_customer("Other", "Retail", tax_id="KEEP")
+	frappe.db.commit()
+	rows = [
+		["id", "customer_name", "customer_group", "territory", "tax_id"],
+		["Known", "Known", "Wholesale", "Europe", "NEW"],
+		["Other", "", "", "", ""],  # blank cells change nothing
+		["Fresh", "Fresh Co", "Retail", "Europe", "T1"],  # unknown id: inserted under that name
+	]
+	name = start(upload_csv("update.csv", rows), update_existing=1)
+	drain()
+	assert log_of(name).status == "Success"
+	assert frappe.db.get_value("Customer", "Known", ["customer_group", "tax_id"]) == ("Wholesale", "NEW")
+	assert frappe.db.get_value("Customer", "Other", ["customer_group", "tax_id"]) == ("Retail", "KEEP")
+	assert frappe.db.get_value("Customer", "Fresh", "customer_name") == "Fresh Co"
+	assert frappe.db.count("Customer") == 3
+
+	# without update_existing the same name is a duplicate: that row fails, the others land
+	name = start(upload_csv("again.csv", [["name", *HEADER], ["Known", *good(9)], ["New One", *good(10)]]))
+	drain()
+	log = log_of(name)
+	assert (log.status, log.success_count, log.error_count) == ("Completed with Errors", 1, 1)
+
+
+def test_update_needs_write_and_import_needs_create_permission():
+	reader = make_user("reader@myapp.test", ["Sales Manager"])  # read only on Customer
+	seller = make_user("seller@myapp.test", ["Sales User"])  # create + write
+	frappe.db.commit()
+	file_url = upload_csv("c.csv", [HEADER, good(1)], owner=reader)
+	with pytest.raises(frappe.PermissionError):
+		call_endpoint("myapp.api.start_csv_import", user=reader, file_url=file_url, doctype="Customer")
+	with pytest.raises(frappe.PermissionError):
+		call_endpoint("myapp.api.start_csv_import", user="Guest", file_url=file_url, doctype="Customer")
+	assert frappe.get_all("Data Import Log") == []
+	seller_file = upload_csv("s.csv", [HEADER, good(2)], owner=seller)
+	assert call_endpoint("myapp.api.start_csv_import", user=seller, file_url=seller_file, doctype="Customer")
+
+
+def test_callbacks_update_the_log_with_no_site_context(drain, sites_path, monkeypatch):
+	"""The RQ callbacks get only the job: they open the site themselves (as in Frappe, where
+	execute_job has destroyed the context before RQ calls them). A worker's cwd is the sites folder."""
+	monkeypatch.chdir(sites_path)
+	from frappe.utils.background_jobs import create_job_id, get_redis_conn
+	from rq.job import Job
+
+	name = start(upload_csv("c.csv", [HEADER, good(1)]))
+	job_id = import_job_id("Customer", log_of(name).import_file)
+	job = Job.fetch(create_job_id(job_id), connection=get_redis_conn())
+	site = frappe.local.site
+	frappe.db.commit()
+	frappe.destroy()
+	try:
+		assert getattr(frappe.local, "site", None) is None
+		on_import_failure(job, None, RuntimeError, RuntimeError("disk <b>full</b>"), None)
+		assert getattr(frappe.local, "site", None) is None  # it cleaned up after itself
+	finally:
+		from conftest import connect_site
+
+		connect_site()
+	assert frappe.local.site == site
+	log = log_of(name)
+	assert (log.status, log.error_message) == ("Error", "disk full")
+	assert frappe.get_all("Error Log", filters={"reference_name": name}, pluck="method") == [
+		f"Data Import {name} failed"
+	]
+
+	frappe.db.commit()
+	frappe.destroy()
+	try:
+		on_import_success(job, None, {"status": "Success"})
+	finally:
+		connect_site()
+	assert log_of(name).status == "Success"
+
+
+def test_a_failing_job_ends_in_error_through_on_failure_and_releases_its_claim(drain, realtime_events):
+	name = start(upload_csv("c.csv", [HEADER, good(1)]))
+	log = log_of(name)
+	job_id = import_job_id("Customer", log.import_file)
+	assert is_claimed(job_id)
+	# the file vanishes from disk before the worker gets to it
+	from user_jobs_helpers import file_path
+
+	os.remove(file_path(log.import_file))
+	drain()
+	log = log_of(name)
+	assert log.status == "Error" and "No such file" in log.error_message
+	assert frappe.get_all("Error Log", filters={"reference_name": name}, pluck="method") == [
+		f"Data Import {name} failed"
+	]
+	assert len(messages(realtime_events, "Administrator", "red")) == 1
+	assert not is_claimed(job_id)
+
+
+def test_a_killed_worker_resumes_after_the_last_committed_row_and_imports_no_row_twice(drain):
+	total = 4000
+	name = start(upload_csv("big.csv", [HEADER] + [good(i) for i in range(total)]), batch_size=50)
+	worker = start_worker("long", burst=False)
+	try:
+		deadline = time.monotonic() + 120
+		while time.monotonic() < deadline:
+			frappe.db.rollback()  # a fresh snapshot of what the job committed
+			if frappe.db.get_value("Data Import Log", name, "processed_rows") >= 200:
+				break
+			time.sleep(0.05)
+		# the work horse (the forked child running the job) dies as under the OOM killer
+		horses = psutil.Process(worker.pid).children()
+		assert horses, "the job finished before it could be killed"
+		for horse in horses:
+			os.kill(horse.pid, signal.SIGKILL)
+		time.sleep(1)
+	finally:
+		worker.send_signal(signal.SIGTERM)
+		worker.wait(timeout=30)
+
+	frappe.db.rollback()
+	log = log_of(name)
+	processed = log.processed_rows
+	assert log.status == "Running" and 200 <= processed < total
+	# exactly the committed rows are in: the batch being imported was rolled back with the horse
+	assert len(imported_names()) == processed == log.success_count
+
+	call_endpoint("myapp.api.start_import", import_log=name)
+	drain()
+	log = log_of(name)
+	assert (log.status, log.processed_rows, log.success_count, log.error_count) == (
+		"Success",
+		total,
+		total,
+		0,
+	)
+	assert imported_names() == [f"Imported {i:05d}" for i in range(total)]  # none twice (no " - 1")

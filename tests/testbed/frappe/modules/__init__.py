@@ -1,0 +1,1 @@
+"""frappe.modules: importing the records an app ships as JSON in its module folders."""
