@@ -6,7 +6,7 @@ without permissions (the ceiling). The app runs as a Sales User restricted by a 
 Run: .venv/bin/python benchmarks/bench_export.py [rows]  (or `make bench` for all)
 """
 
-import csv
+import csv  # noqa: I001  (common must come first: it puts the testbed on sys.path)
 import io
 import sys
 

@@ -6,7 +6,7 @@ passes beside the seed's `list(csv.DictReader(StringIO(content)))`.
 Run: .venv/bin/python benchmarks/bench_import.py [rows] [rows to read]  (or `make bench` for all)
 """
 
-import csv
+import csv  # noqa: I001  (common must come first: it puts the testbed on sys.path)
 import io
 import sys
 
