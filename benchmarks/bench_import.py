@@ -57,12 +57,12 @@ def seed_style_import(path):
 
 def app_import(file_url):
 	log = frappe.get_doc(
-		{"doctype": "Data Import Log", "import_file": file_url, "reference_doctype": "Customer"}
+		{"doctype": "CSV Import Log", "import_file": file_url, "reference_doctype": "Customer"}
 	)
 	log.insert(ignore_permissions=True)
 	frappe.db.commit()
 	result = run_csv_import(log.name)
-	return result, frappe.get_doc("Data Import Log", log.name)
+	return result, frappe.get_doc("CSV Import Log", log.name)
 
 
 def seed_style_read(path):

@@ -114,7 +114,7 @@ def generate_report(report_type, params=None):
 
 @frappe.whitelist(methods=["POST"])
 def start_csv_import(file_url, doctype, update_existing=False):
-	"""Import an uploaded CSV file into `doctype`: creates a Data Import Log and queues it."""
+	"""Import an uploaded CSV file into `doctype`: creates a CSV Import Log and queues it."""
 	from frappe.utils import cint, sbool
 
 	from myapp.importer import create_import_log
@@ -125,15 +125,15 @@ def start_csv_import(file_url, doctype, update_existing=False):
 		log = create_import_log(file_url, doctype, cint(sbool(update_existing)))
 		result = queue_import(log.name)
 	except Exception:
-		# a refused or invalid request leaves no Data Import Log behind
+		# a refused or invalid request leaves no CSV Import Log behind
 		frappe.db.rollback(save_point="start_csv_import")
 		raise
-	return {**result, "message": _("Import started. Follow it in Data Import Log {0}.").format(log.name)}
+	return {**result, "message": _("Import started. Follow it in CSV Import Log {0}.").format(log.name)}
 
 
 @frappe.whitelist(methods=["POST"])
 def start_import(import_log, retry_failed_rows=False):
-	"""The Data Import Log's Start Import (also resumes an interrupted import) and Retry Failed Rows."""
+	"""The CSV Import Log's Start Import (also resumes an interrupted import) and Retry Failed Rows."""
 	from frappe.utils import cint, sbool
 
 	from myapp.importer import start_import as queue_import
@@ -146,7 +146,7 @@ def start_import(import_log, retry_failed_rows=False):
 
 @frappe.whitelist(methods=["POST"])
 def download_failed_rows(import_log):
-	"""The Data Import Log's Download Failed Rows: a private CSV of those rows with an Error column."""
+	"""The CSV Import Log's Download Failed Rows: a private CSV of those rows with an Error column."""
 	from myapp.importer import failed_rows_file
 
 	file = failed_rows_file(import_log)

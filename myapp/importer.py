@@ -1,6 +1,6 @@
 """Example 3 + workflow 7: CSV import into any DocType, with progress, resume and callbacks.
 
-A Data Import Log holds the file, the target DocType and the counters. The job
+A CSV Import Log holds the file, the target DocType and the counters. The job
 (`run_csv_import`) streams the file twice: a first pass checks the encoding and the header and
 counts the rows before anything is written; the second imports each row in its own savepoint,
 so a bad row is rolled back alone and recorded with its CSV line number. Every `batch_size`
@@ -26,8 +26,8 @@ from myapp.utils.jobs import enqueue_once, site_context
 from myapp.utils.notify import email_addresses, notify_user
 from myapp.utils.progress import Progress
 
-LOG_DOCTYPE = "Data Import Log"
-FAILED_ROW_DOCTYPE = "Data Import Log Failed Row"
+LOG_DOCTYPE = "CSV Import Log"
+FAILED_ROW_DOCTYPE = "CSV Import Log Failed Row"
 IMPORT_QUEUE = "long"
 IMPORT_TIMEOUT = 2 * 60 * 60
 DEFAULT_BATCH_SIZE = 100
@@ -91,7 +91,7 @@ def create_import_log(file_url: str, doctype: str, update_existing=False, batch_
 
 
 def start_import(import_log_name: str, retry_failed_rows=False) -> dict:
-	"""Queue the import (or its resume, or a retry of its failed rows) of a Data Import Log.
+	"""Queue the import (or its resume, or a retry of its failed rows) of a CSV Import Log.
 
 	Refused while an import of the same file into the same DocType is queued or running.
 	The job is enqueued when this request commits, so it always sees the log as Queued."""
@@ -463,7 +463,7 @@ def notify_import_finished(import_log_name: str):
 		summary = _("Import into {0} finished: {1} imported, {2} failed.").format(
 			_(log.reference_doctype), log.success_count, log.error_count
 		)
-	link = f"<a href='{get_url_to_form(LOG_DOCTYPE, log.name)}'>{_('View Data Import Log')}</a>"
+	link = f"<a href='{get_url_to_form(LOG_DOCTYPE, log.name)}'>{_('View CSV Import Log')}</a>"
 	notify_user(user, f"{summary} {link}", indicator, title=_("Data Import"))
 	recipients = email_addresses([user])
 	if recipients:

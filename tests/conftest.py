@@ -32,7 +32,7 @@ DATA_TABLES = (
 	"Error Log", "Activity Log", "Email Queue", "Email Queue Recipient", "Version", "Deleted Document",
 	"Scheduled Job Log", "Notification Log", "User Permission", "ToDo", "Comment",
 	"Customer", "Sales Order", "Sales Order Item", "Sales Invoice", "Sales Invoice Item", "Contract", "Issue",
-	"Data Import Log", "Data Import Log Failed Row", "Expiry Notification Log", "Invoice Processing Run", "Sync Log",
+	"CSV Import Log", "CSV Import Log Failed Row", "Expiry Notification Log", "Invoice Processing Run", "Sync Log",
 	"Expiry Rule",
 )  # fmt: skip
 TEST_USER_DOMAIN = "@myapp.test"

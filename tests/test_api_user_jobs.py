@@ -50,7 +50,7 @@ def test_a_user_without_the_right_is_refused_before_anything_is_queued():
 		with pytest.raises(frappe.PermissionError):
 			call_endpoint(method, user=user, **kwargs)
 	assert pending_jobs() == 0
-	assert frappe.get_all("Data Import Log") == []
+	assert frappe.get_all("CSV Import Log") == []
 
 
 def concurrently(method, user, count=20, **kwargs):
@@ -135,7 +135,7 @@ def test_twenty_imports_of_the_same_file_at_once_leave_one_log_and_one_job(site)
 	outcomes = concurrently("myapp.api.start_csv_import", user, file_url=file_url, doctype="Customer")
 	assert len(accepted(outcomes)) == 1 and outcomes.count(JobAlreadyQueuedError) == 19
 	frappe.db.rollback()
-	logs = frappe.get_all("Data Import Log", fields=["name", "status", "started_by"])
+	logs = frappe.get_all("CSV Import Log", fields=["name", "status", "started_by"])
 	assert [(log.name, log.status, log.started_by) for log in logs] == [
 		(accepted(outcomes)[0]["import_log"], "Queued", user)
 	]

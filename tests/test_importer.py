@@ -34,13 +34,13 @@ def start(file_url, user=None, update_existing=0, batch_size=None):
 		update_existing=update_existing,
 	)
 	if batch_size:
-		frappe.db.set_value("Data Import Log", response["import_log"], "batch_size", batch_size)
+		frappe.db.set_value("CSV Import Log", response["import_log"], "batch_size", batch_size)
 	frappe.db.commit()
 	return response["import_log"]
 
 
 def log_of(name):
-	return frappe.get_doc("Data Import Log", name)
+	return frappe.get_doc("CSV Import Log", name)
 
 
 def imported_names():
@@ -81,12 +81,12 @@ def test_bad_rows_in_the_middle_are_rolled_back_alone_and_reported_with_their_li
 	percents = [
 		e["message"]["percent"]
 		for e in realtime_events("progress")
-		if e["room"] == f"doc:Data Import Log/{name}"
+		if e["room"] == f"doc:CSV Import Log/{name}"
 	]
 	assert percents == sorted(percents) and percents[-1] == 100 and len(percents) == 5
 	# the user is told (orange: some rows failed) and gets an email
 	assert len(messages(realtime_events, user, "orange")) == 1
-	assert [e.recipients for e in emails(reference_doctype="Data Import Log", reference_name=name)] == [
+	assert [e.recipients for e in emails(reference_doctype="CSV Import Log", reference_name=name)] == [
 		[user]
 	]
 
@@ -196,7 +196,7 @@ def test_update_needs_write_and_import_needs_create_permission():
 		call_endpoint("myapp.api.start_csv_import", user=reader, file_url=file_url, doctype="Customer")
 	with pytest.raises(frappe.PermissionError):
 		call_endpoint("myapp.api.start_csv_import", user="Guest", file_url=file_url, doctype="Customer")
-	assert frappe.get_all("Data Import Log") == []
+	assert frappe.get_all("CSV Import Log") == []
 	seller_file = upload_csv("s.csv", [HEADER, good(2)], owner=seller)
 	assert call_endpoint("myapp.api.start_csv_import", user=seller, file_url=seller_file, doctype="Customer")
 
@@ -265,7 +265,7 @@ def test_a_killed_worker_resumes_after_the_last_committed_row_and_imports_no_row
 		deadline = time.monotonic() + 120
 		while time.monotonic() < deadline:
 			frappe.db.rollback()  # a fresh snapshot of what the job committed
-			if frappe.db.get_value("Data Import Log", name, "processed_rows") >= 200:
+			if frappe.db.get_value("CSV Import Log", name, "processed_rows") >= 200:
 				break
 			time.sleep(0.05)
 		# the work horse (the forked child running the job) dies as under the OOM killer

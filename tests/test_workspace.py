@@ -81,7 +81,7 @@ def test_every_shortcut_and_link_opens_an_existing_doctype():
 	assert workspace["name"] == WORKSPACE and workspace["module"] == "MyApp" and workspace["public"] == 1
 	targets = [s["link_to"] for s in workspace["shortcuts"] if s["type"] == "DocType"]
 	targets += [link["link_to"] for link in workspace["links"] if link["type"] == "Link"]
-	assert {"Scheduled Job Type", "Scheduled Job Log", "RQ Job", "Error Log", "Data Import Log"} <= set(
+	assert {"Scheduled Job Type", "Scheduled Job Log", "RQ Job", "Error Log", "CSV Import Log"} <= set(
 		targets
 	)
 	assert {"Expiry Rule", "Sync Settings", "Maintenance Settings", "Report Settings"} <= set(targets)
@@ -132,7 +132,7 @@ def test_number_cards_count_existing_fields():
 			assert method in frappe.whitelisted, card["method"]
 		else:
 			assert card["type"] == "Document Type" and card["function"] == "Count"
-	assert cards[IMPORTS_CARD]["document_type"] == "Data Import Log"
+	assert cards[IMPORTS_CARD]["document_type"] == "CSV Import Log"
 
 
 def test_sales_order_card_counts_existing_fields(erpnext):
@@ -239,9 +239,9 @@ def test_imports_running_card_counts_running_imports():
 	assert card_number(IMPORTS_CARD) == 0
 	for status in ("Running", "Running", "Queued", "Success", "Error"):
 		log = frappe.get_doc(
-			{"doctype": "Data Import Log", "import_file": file.file_url, "reference_doctype": "ToDo"}
+			{"doctype": "CSV Import Log", "import_file": file.file_url, "reference_doctype": "ToDo"}
 		).insert(ignore_permissions=True)
-		frappe.db.set_value("Data Import Log", log.name, "status", status)
+		frappe.db.set_value("CSV Import Log", log.name, "status", status)
 	assert card_number(IMPORTS_CARD) == 2
 
 

@@ -136,10 +136,10 @@ class CustomerImport(Scene):
 			start_csv_import, file_url=upload(self.file_name, self.rows()), doctype="Customer"
 		)["import_log"]
 		finished = ("Success", "Completed with Errors", "Error")
-		wait_until(lambda: frappe.db.get_value("Data Import Log", self.log, "status") in finished)
+		wait_until(lambda: frappe.db.get_value("CSV Import Log", self.log, "status") in finished)
 
 	def report(self):
-		log = frappe.get_doc("Data Import Log", self.log)
+		log = frappe.get_doc("CSV Import Log", self.log)
 		failed = ", ".join(f"line {row.row_number}: {row.error[:50]}" for row in log.failed_rows)
 		return f"{log.name}: {log.status}, {log.success_count}/{log.total_rows} imported, {log.error_count} failed {failed}"
 

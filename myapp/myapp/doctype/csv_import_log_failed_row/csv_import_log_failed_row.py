@@ -4,5 +4,5 @@
 from frappe.model.document import Document
 
 
-class DataImportLogFailedRow(Document):
+class CSVImportLogFailedRow(Document):
 	pass

@@ -7,7 +7,7 @@ from frappe.model.document import Document
 from frappe.utils import cint
 
 
-class DataImportLog(Document):
+class CSVImportLog(Document):
 	"""One CSV import (myapp.importer): its file, target, counters and failed rows."""
 
 	def validate(self):

@@ -3,7 +3,7 @@
 
 // Example 3 + workflow 7 (myapp.importer): upload a CSV, pick the DocType and "update existing",
 // then Start Import; Retry Failed Rows and Download Failed Rows once it has finished.
-frappe.ui.form.on("Data Import Log", {
+frappe.ui.form.on("CSV Import Log", {
 	setup(frm) {
 		frm.set_query("reference_doctype", () => ({
 			filters: { istable: 0, issingle: 0 },
