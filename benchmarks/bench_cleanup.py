@@ -9,15 +9,13 @@ Run: .venv/bin/python benchmarks/bench_cleanup.py [rows] [seed sample]  (or `mak
 import sys
 import time
 
-from common import Table, bench_site, measure, support
-
 import frappe
+from common import Table, bench_site, measure, support
 from frappe.utils import add_days, now_datetime
 from frappe.utils.background_jobs import get_queue
 
 from myapp.maintenance import delete_older_than
 from myapp.utils.batching import TimeBudget
-
 
 
 def seed_error_logs(count, age_days=40):
@@ -26,7 +24,10 @@ def seed_error_logs(count, age_days=40):
 	frappe.db.bulk_insert(
 		"Error Log",
 		["name", "creation", "modified", "owner", "modified_by", "method", "error"],
-		((f"bench-{i:07d}", when, when, "Administrator", "Administrator", "bench", "Traceback ...") for i in range(count)),
+		(
+			(f"bench-{i:07d}", when, when, "Administrator", "Administrator", "bench", "Traceback ...")
+			for i in range(count)
+		),
 	)
 	frappe.db.commit()
 
@@ -57,7 +58,9 @@ def run(table=None, rows=100_000, seed_sample=2_000):
 	started = time.perf_counter()
 	support.drain_queues(queues="default")
 	drain_seconds = time.perf_counter() - started
-	seed_rate = table.add("cleanup: delete Error Logs", "seed: delete_doc per row", seed_sample, seconds, peak, "rows only")
+	seed_rate = table.add(
+		"cleanup: delete Error Logs", "seed: delete_doc per row", seed_sample, seconds, peak, "rows only"
+	)
 	table.add(
 		"cleanup: delete Error Logs",
 		"seed: + its queued jobs",
@@ -68,7 +71,14 @@ def run(table=None, rows=100_000, seed_sample=2_000):
 
 	seed_error_logs(rows)
 	_, seconds, peak = measure(frappe_single_delete, cutoff)
-	single_rate = table.add("cleanup: delete Error Logs", "frappe.db.delete, one statement", rows, seconds, peak, baseline_rate=seed_rate)
+	single_rate = table.add(
+		"cleanup: delete Error Logs",
+		"frappe.db.delete, one statement",
+		rows,
+		seconds,
+		peak,
+		baseline_rate=seed_rate,
+	)
 
 	seed_error_logs(rows)
 	deleted, seconds, peak = measure(delete_older_than, "Error Log", 30, batch_size, TimeBudget(3600))

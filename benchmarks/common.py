@@ -11,6 +11,7 @@ os.environ.setdefault("MYAPP_TEST_REDIS_DB", "8")
 
 import support  # noqa: E402  (puts the testbed's frappe on sys.path)
 
+# isort: split
 import frappe  # noqa: E402
 
 
@@ -43,10 +44,22 @@ class Table:
 	def add(self, job, path, records, seconds, peak_mb=None, note="", baseline_rate=None):
 		rate = records / seconds if seconds else float("inf")
 		ratio = f"{rate / baseline_rate:.1f}x" if baseline_rate else ""
-		self.rows.append((job, path, f"{records:,}", f"{rate:,.0f}", ratio, f"{peak_mb:.1f}" if peak_mb is not None else "", note))
+		self.rows.append(
+			(
+				job,
+				path,
+				f"{records:,}",
+				f"{rate:,.0f}",
+				ratio,
+				f"{peak_mb:.1f}" if peak_mb is not None else "",
+				note,
+			)
+		)
 		return rate
 
 	def print(self):
-		widths = [max(len(str(row[i])) for row in [self.columns, *self.rows]) for i in range(len(self.columns))]
+		widths = [
+			max(len(str(row[i])) for row in [self.columns, *self.rows]) for i in range(len(self.columns))
+		]
 		for row in [self.columns, ["-" * w for w in widths], *self.rows]:
 			print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))

@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import support  # noqa: E402  (puts the testbed's frappe on sys.path)
 
+# isort: split
 import frappe  # noqa: E402
 from scenes import SCENES  # noqa: E402
 
@@ -63,13 +64,17 @@ def main():
 	frappe.db.commit()
 
 	start = week_start(datetime.date.today())
-	frappe.db.sql("update `tabScheduled Job Type` set last_execution=%s", start - datetime.timedelta(minutes=1))
+	frappe.db.sql(
+		"update `tabScheduled Job Type` set last_execution=%s", start - datetime.timedelta(minutes=1)
+	)
 	frappe.db.commit()
 
 	worker = support.start_worker(burst=False)
 	runs: dict[str, list[datetime.datetime]] = {}
 	try:
-		print(f"Running the scheduler hourly from {start:%a %Y-%m-%d %H:%M} for 7 days with a real worker ...")
+		print(
+			f"Running the scheduler hourly from {start:%a %Y-%m-%d %H:%M} for 7 days with a real worker ..."
+		)
 		for hour in range(7 * 24):
 			at = start + datetime.timedelta(hours=hour, minutes=11)  # *_long jobs have up to 10 min jitter
 			for method in tick(at):
@@ -82,9 +87,15 @@ def main():
 			failed = frappe.db.count(
 				"Scheduled Job Log", {"scheduled_job_type": scene.job_type_name, "status": "Failed"}
 			)
-			when = ", ".join(sorted({f"{t:%a}" for t in times}, key=lambda d: "MonTueWedThuFriSatSun".index(d)))
+			when = ", ".join(
+				sorted({f"{t:%a}" for t in times}, key=lambda d: "MonTueWedThuFriSatSun".index(d))
+			)
 			rows.append((scene.title, scene.schedule, len(times), failed, when or "-", scene.report()))
-		print_table("Scheduled jobs over the simulated week", ("job", "schedule", "runs", "failed", "days", "what it did"), rows)
+		print_table(
+			"Scheduled jobs over the simulated week",
+			("job", "schedule", "runs", "failed", "days", "what it did"),
+			rows,
+		)
 
 		on_demand = [scene for scene in SCENES if not scene.method]
 		if on_demand:

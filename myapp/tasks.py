@@ -5,12 +5,12 @@ from frappe.utils import add_days, now_datetime
 
 # User-triggered jobs, importable by their seed paths: workflows 3 (export), 6 (report), 7 (import callbacks).
 from myapp.export import export_customers  # noqa: F401
-from myapp.importer import on_import_failure, on_import_success  # noqa: F401
-from myapp.invoices import process_invoices_batch  # noqa: F401  (workflow 4's chained batches)
-from myapp.reports import generate_report_with_progress  # noqa: F401
 
 # Scheduled reports, by their seed paths: workflows 2 (weekday summary) and 8 (scheduler health).
 from myapp.health import scheduler_health_check  # noqa: F401
+from myapp.importer import on_import_failure, on_import_success  # noqa: F401
+from myapp.invoices import process_invoices_batch  # noqa: F401  (workflow 4's chained batches)
+from myapp.reports import generate_report_with_progress  # noqa: F401
 from myapp.summary import weekday_summary_email  # noqa: F401
 from myapp.sync import sync_to_external_system  # noqa: F401  (workflow 5's hourly sweep, by its seed path)
 
@@ -63,7 +63,9 @@ def delete_file(name: str) -> bool:
 	except Exception:
 		frappe.db.rollback(save_point=savepoint)
 		frappe.log_error(
-			title=f"Daily cleanup: could not delete File {name}", reference_doctype="File", reference_name=name
+			title=f"Daily cleanup: could not delete File {name}",
+			reference_doctype="File",
+			reference_name=name,
 		)
 		return False
 	frappe.db.release_savepoint(savepoint)

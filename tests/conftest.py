@@ -17,14 +17,16 @@ import time
 import pytest
 from support import (  # noqa: F401  (imported first: it puts the testbed on sys.path)
 	BENCH_SITE,
+	_site_name,
+	_sites_path,
 	connect_site,
 	drain_queues,
 	install_test_site,
 	pending_jobs,
 	start_worker,
 )
-from support import _site_name, _sites_path
 
+# isort: split
 import frappe
 
 # Tables whose rows tests create; emptied before each test (only these: a bench site keeps the rest).
@@ -195,9 +197,16 @@ def realtime_events(site):
 
 def queued_emails(**filters):
 	frappe.db.commit()
-	rows = frappe.get_all("Email Queue", filters=filters, fields=["name", "message", "reference_doctype", "reference_name", "status"], order_by="creation asc")  # noqa: E501
+	rows = frappe.get_all(
+		"Email Queue",
+		filters=filters,
+		fields=["name", "message", "reference_doctype", "reference_name", "status"],
+		order_by="creation asc",
+	)  # noqa: E501
 	for row in rows:
-		row.recipients = frappe.get_all("Email Queue Recipient", filters={"parent": row.name}, pluck="recipient")
+		row.recipients = frappe.get_all(
+			"Email Queue Recipient", filters={"parent": row.name}, pluck="recipient"
+		)
 	return rows
 
 

@@ -20,6 +20,7 @@ sys.path.insert(0, str(REPO))
 
 import frappe  # noqa: E402
 
+
 def _redis_url():
 	base = os.environ.get("MYAPP_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
 	return f"{base}/{int(os.environ.get('MYAPP_TEST_REDIS_DB', '1'))}"
@@ -43,7 +44,6 @@ def connect_site():
 		frappe.destroy()
 	frappe.init(_site_name(), sites_path=_sites_path(), force=True)
 	frappe.connect()
-
 
 
 def install_test_site(prefix=None):
@@ -101,7 +101,9 @@ def _worker_env():
 	return env
 
 
-WORKER_CODE = "import frappe.utils.background_jobs as b; b.start_worker(queue={queue!r}, quiet=True, burst=True)"
+WORKER_CODE = (
+	"import frappe.utils.background_jobs as b; b.start_worker(queue={queue!r}, quiet=True, burst=True)"
+)
 
 
 def start_worker(queues="short,default,long", burst=True):
@@ -143,5 +145,3 @@ def drain_queues(workers=1, queues="short,default,long", timeout=300):
 			break
 	frappe.db.commit()
 	return "\n".join(output)
-
-

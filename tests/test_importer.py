@@ -86,9 +86,7 @@ def test_bad_rows_in_the_middle_are_rolled_back_alone_and_reported_with_their_li
 	assert percents == sorted(percents) and percents[-1] == 100 and len(percents) == 5
 	# the user is told (orange: some rows failed) and gets an email
 	assert len(messages(realtime_events, user, "orange")) == 1
-	assert [e.recipients for e in emails(reference_doctype="CSV Import Log", reference_name=name)] == [
-		[user]
-	]
+	assert [e.recipients for e in emails(reference_doctype="CSV Import Log", reference_name=name)] == [[user]]
 
 	# Download Failed Rows: those rows as they were, plus an Error column
 	download = call_endpoint("myapp.api.download_failed_rows", user=user, import_log=name)

@@ -151,7 +151,9 @@ def test_a_failing_cleanup_is_logged_and_the_others_still_run():
 def test_runs_on_the_long_queue_from_the_scheduler_and_leaves_a_job_log():
 	old_error = make_error_log(31)
 	frappe.db.commit()
-	tomorrow = datetime.datetime.combine(datetime.date.today() + datetime.timedelta(days=1), datetime.time(0, 11))  # *_long jobs get up to 10 min of jitter
+	tomorrow = datetime.datetime.combine(
+		datetime.date.today() + datetime.timedelta(days=1), datetime.time(0, 11)
+	)  # *_long jobs get up to 10 min of jitter
 
 	enqueued = run_scheduler(tomorrow)
 	assert "myapp.maintenance.daily_database_maintenance" in enqueued

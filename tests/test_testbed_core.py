@@ -14,7 +14,9 @@ from frappe.utils.background_jobs import get_queue
 
 def customer_group(name="Commercial"):
 	if not frappe.db.exists("Customer Group", name):
-		frappe.get_doc({"doctype": "Customer Group", "customer_group_name": name}).insert(ignore_permissions=True)
+		frappe.get_doc({"doctype": "Customer Group", "customer_group_name": name}).insert(
+			ignore_permissions=True
+		)
 	return name
 
 
@@ -37,7 +39,9 @@ def make_customer(name, group="Commercial", **fields):
 
 
 def make_todo(description, **fields):
-	return frappe.get_doc({"doctype": "ToDo", "description": description, **fields}).insert(ignore_permissions=True)
+	return frappe.get_doc({"doctype": "ToDo", "description": description, **fields}).insert(
+		ignore_permissions=True
+	)
 
 
 # naming
@@ -50,7 +54,9 @@ def test_naming_hash_field_and_series(erpnext):
 	assert customer.name == "Acme"
 
 	def new_order():
-		order = frappe.get_doc({"doctype": "Sales Order", "customer": customer.name, "transaction_date": nowdate()})
+		order = frappe.get_doc(
+			{"doctype": "Sales Order", "customer": customer.name, "transaction_date": nowdate()}
+		)
 		order.flags.ignore_mandatory = True
 		return order.insert(ignore_permissions=True)
 
@@ -89,9 +95,13 @@ def test_filters_follow_frappe_null_semantics():
 def test_fields_aggregates_order_and_paging():
 	for i in range(5):
 		make_todo(f"todo {i}", status="Open" if i % 2 else "Closed", priority="High")
-	counts = frappe.get_all("ToDo", fields=["status", "count(*) as n"], group_by="status", order_by="status asc")
+	counts = frappe.get_all(
+		"ToDo", fields=["status", "count(*) as n"], group_by="status", order_by="status asc"
+	)
 	assert [(row.status, row.n) for row in counts] == [("Closed", 3), ("Open", 2)]
-	page = frappe.get_all("ToDo", fields=["description"], order_by="description asc", limit_start=1, limit_page_length=2)
+	page = frappe.get_all(
+		"ToDo", fields=["description"], order_by="description asc", limit_start=1, limit_page_length=2
+	)
 	assert [row.description for row in page] == ["todo 1", "todo 2"]
 	assert frappe.db.count("ToDo", {"status": "Open"}) == 2
 	assert frappe.db.sql("delete from `tabToDo` where status='Closed'") == ()
@@ -105,7 +115,11 @@ def test_between_dates_and_as_iterator_with_unbuffered_cursor():
 	)
 	assert in_range == ["today"]
 	with frappe.db.unbuffered_cursor():
-		rows = list(frappe.db.sql("select description from `tabToDo` order by description", as_dict=True, as_iterator=True))
+		rows = list(
+			frappe.db.sql(
+				"select description from `tabToDo` order by description", as_dict=True, as_iterator=True
+			)
+		)
 	assert [row.description for row in rows] == ["last week", "today"]
 
 
@@ -156,7 +170,9 @@ def test_child_tables_save_and_reload(erpnext):
 	order.items = [row for row in order.items if row.item_code == "B"]
 	order.save(ignore_permissions=True)
 	reloaded = frappe.get_doc("Sales Order", order.name)
-	assert [(row.item_code, row.parent, row.parenttype) for row in reloaded.items] == [("B", order.name, "Sales Order")]
+	assert [(row.item_code, row.parent, row.parenttype) for row in reloaded.items] == [
+		("B", order.name, "Sales Order")
+	]
 
 
 def test_fetch_from_copies_the_linked_value(erpnext):
@@ -209,7 +225,12 @@ def test_delete_doc_keeps_a_copy_and_enqueues_dynamic_links_after_commit():
 
 def test_password_fields_are_stored_encrypted():
 	account = frappe.get_doc(
-		{"doctype": "Email Account", "email_account_name": "Secret", "email_id": "secret@myapp.test", "password": "s3cret!"}
+		{
+			"doctype": "Email Account",
+			"email_account_name": "Secret",
+			"email_id": "secret@myapp.test",
+			"password": "s3cret!",
+		}
 	)
 	account.flags.ignore_validate = True
 	account.insert(ignore_permissions=True)
@@ -225,7 +246,12 @@ def test_singles_are_typed():
 
 
 def test_custom_fields_add_columns_idempotently():
-	field = {"fieldname": "custom_testbed_flag", "label": "Testbed Flag", "fieldtype": "Check", "insert_after": "status"}
+	field = {
+		"fieldname": "custom_testbed_flag",
+		"label": "Testbed Flag",
+		"fieldtype": "Check",
+		"insert_after": "status",
+	}
 	try:
 		create_custom_fields({"ToDo": [field]})
 		create_custom_fields({"ToDo": [field]})

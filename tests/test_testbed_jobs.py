@@ -7,6 +7,7 @@ import uuid
 
 import frappe
 import pytest
+import testbed_jobs_fixtures as jobs
 from frappe.core.doctype.scheduled_job_type.scheduled_job_type import insert_single_event
 from frappe.utils.background_jobs import (
 	create_job_id,
@@ -16,8 +17,6 @@ from frappe.utils.background_jobs import (
 	get_queue,
 	is_job_enqueued,
 )
-
-import testbed_jobs_fixtures as jobs
 from testbed_jobs_fixtures import MODULE, recorded
 
 FRIDAY_0900 = datetime.datetime(2024, 6, 7, 9, 0, 0)  # 2024-06-07 is a Friday

@@ -12,16 +12,29 @@ class DailyCleanup(Scene):
 
 	def seed(self):
 		self.files = {}
-		for label, age, private in (("old", 10, 1), ("old", 12, 1), ("old", 30, 1), ("recent", 2, 1), ("public", 30, 0)):
+		for label, age, private in (
+			("old", 10, 1),
+			("old", 12, 1),
+			("old", 30, 1),
+			("recent", 2, 1),
+			("public", 30, 0),
+		):
 			doc = frappe.get_doc(
-				{"doctype": "File", "file_name": f"demo-{label}-{age}.txt", "content": "demo", "is_private": private}
+				{
+					"doctype": "File",
+					"file_name": f"demo-{label}-{age}.txt",
+					"content": "demo",
+					"is_private": private,
+				}
 			).insert(ignore_permissions=True)
 			backdate("File", doc.name, age)
 			self.files.setdefault(label, []).append(doc.name)
 
 	def report(self):
 		gone = sum(1 for name in self.files["old"] if not frappe.db.exists("File", name))
-		kept = sum(1 for name in self.files["recent"] + self.files["public"] if frappe.db.exists("File", name))
+		kept = sum(
+			1 for name in self.files["recent"] + self.files["public"] if frappe.db.exists("File", name)
+		)
 		return f"deleted {gone} of 3 old unattached private files; kept {kept} of 2 (recent, public)"
 
 

@@ -29,7 +29,10 @@ def delete_where(doctype: str, condition: str, values: dict, batch_size: int, bu
 	remaining = frappe.db.sql(f"select count(*) from {table} where {condition}", values)[0][0]
 	deleted = 0
 	while remaining > 0 and not budget.exhausted:
-		frappe.db.sql(f"delete from {table} where {condition} limit %(batch_size)s", {**values, "batch_size": batch_size})
+		frappe.db.sql(
+			f"delete from {table} where {condition} limit %(batch_size)s",
+			{**values, "batch_size": batch_size},
+		)
 		frappe.db.commit()
 		done = min(batch_size, remaining)
 		deleted += done

@@ -51,7 +51,12 @@ def enqueue_once(
 	"""
 	full_job_id = create_job_id(job_id)
 	claim = json.dumps(
-		{"claimed_at": time.time(), "user": frappe.session.user, "on_success": on_success, "on_failure": on_failure}
+		{
+			"claimed_at": time.time(),
+			"user": frappe.session.user,
+			"on_success": on_success,
+			"on_failure": on_failure,
+		}
 	)
 	connection = get_redis_conn()
 	if not _take_claim(connection, full_job_id, claim):

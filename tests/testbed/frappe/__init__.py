@@ -215,7 +215,20 @@ def errprint(msg: str) -> None:
 	print(msg)
 
 
-def msgprint(msg, title=None, raise_exception=0, as_table=False, as_list=False, indicator=None, alert=False, primary_action=None, is_minimizable=None, wide=None, *, realtime=False):  # noqa: E501
+def msgprint(
+	msg,
+	title=None,
+	raise_exception=0,
+	as_table=False,
+	as_list=False,
+	indicator=None,
+	alert=False,
+	primary_action=None,
+	is_minimizable=None,
+	wide=None,
+	*,
+	realtime=False,
+):  # noqa: E501
 	out = _dict(message=msg)
 	if title:
 		out.title = title
@@ -244,7 +257,15 @@ def get_message_log() -> list[dict]:
 	return [m for m in getattr(local, "message_log", [])]
 
 
-def throw(msg: str, exc: type[Exception] = ValidationError, title: str | None = None, is_minimizable: bool = False, wide: bool = False, as_list: bool = False, primary_action=None) -> None:  # noqa: E501
+def throw(
+	msg: str,
+	exc: type[Exception] = ValidationError,
+	title: str | None = None,
+	is_minimizable: bool = False,
+	wide: bool = False,
+	as_list: bool = False,
+	primary_action=None,
+) -> None:  # noqa: E501
 	msgprint(msg, raise_exception=exc, title=title, indicator="red")
 
 
@@ -281,7 +302,17 @@ def only_for(roles, message=False):
 		throw(_("This action is only allowed for {}").format(", ".join(roles)), PermissionError)
 
 
-def has_permission(doctype=None, ptype="read", doc=None, user=None, verbose=False, throw=False, *, parent_doctype=None, debug=False):  # noqa: E501
+def has_permission(
+	doctype=None,
+	ptype="read",
+	doc=None,
+	user=None,
+	verbose=False,
+	throw=False,
+	*,
+	parent_doctype=None,
+	debug=False,
+):  # noqa: E501
 	import frappe.permissions
 
 	if not doctype and doc:
@@ -314,7 +345,9 @@ def is_whitelisted(method):
 	is_guest = local.session["user"] == "Guest"
 	if method not in whitelisted or (is_guest and method not in guest_methods):
 		summary = _("You are not permitted to access this resource.")
-		detail = _("Function {0} is not whitelisted.").format(f"<code>{method.__module__}.{method.__name__}</code>")
+		detail = _("Function {0} is not whitelisted.").format(
+			f"<code>{method.__module__}.{method.__name__}</code>"
+		)
 		msg = f"<details><summary>{summary}</summary>{detail}</details>"
 		throw(msg, PermissionError, title=_("Method Not Allowed"))
 
@@ -399,11 +432,31 @@ def copy_doc(doc, ignore_no_copy=True):
 	return newdoc
 
 
-def delete_doc(doctype=None, name=None, force=0, ignore_doctypes=None, for_reload=False, ignore_permissions=False, flags=None, ignore_on_trash=False, ignore_missing=True, delete_permanently=False):  # noqa: E501
+def delete_doc(
+	doctype=None,
+	name=None,
+	force=0,
+	ignore_doctypes=None,
+	for_reload=False,
+	ignore_permissions=False,
+	flags=None,
+	ignore_on_trash=False,
+	ignore_missing=True,
+	delete_permanently=False,
+):  # noqa: E501
 	import frappe.model.delete_doc
 
 	frappe.model.delete_doc.delete_doc(
-		doctype, name, force, ignore_doctypes, for_reload, ignore_permissions, flags, ignore_on_trash, ignore_missing, delete_permanently  # noqa: E501
+		doctype,
+		name,
+		force,
+		ignore_doctypes,
+		for_reload,
+		ignore_permissions,
+		flags,
+		ignore_on_trash,
+		ignore_missing,
+		delete_permanently,  # noqa: E501
 	)
 
 
@@ -540,7 +593,9 @@ def _load_app_hooks(app_name=None):
 	return hooks
 
 
-def get_hooks(hook: str | None = None, default: Any | None = "_KEEP_DEFAULT_LIST", app_name: str | None = None):
+def get_hooks(
+	hook: str | None = None, default: Any | None = "_KEEP_DEFAULT_LIST", app_name: str | None = None
+):
 	hooks = _dict(_load_app_hooks(app_name))
 	if hook:
 		return hooks.get(hook, ([] if default == "_KEEP_DEFAULT_LIST" else default))
@@ -618,9 +673,18 @@ def as_json(obj, indent=1, separators=None, ensure_ascii=True) -> str:
 	if separators is None:
 		separators = (",", ": ")
 	try:
-		return json.dumps(obj, indent=indent, sort_keys=True, default=json_handler, separators=separators, ensure_ascii=ensure_ascii)
+		return json.dumps(
+			obj,
+			indent=indent,
+			sort_keys=True,
+			default=json_handler,
+			separators=separators,
+			ensure_ascii=ensure_ascii,
+		)
 	except TypeError:
-		return json.dumps(obj, indent=indent, default=json_handler, separators=separators, ensure_ascii=ensure_ascii)
+		return json.dumps(
+			obj, indent=indent, default=json_handler, separators=separators, ensure_ascii=ensure_ascii
+		)
 
 
 def format_value(*args, **kwargs):
@@ -647,7 +711,14 @@ def get_template(*args, **kwargs):
 def logger(module=None, with_more_info=False, allow_site=True, filter=None, max_size=100_000, file_count=20):
 	from frappe.utils.logger import get_logger
 
-	return get_logger(module=module, with_more_info=with_more_info, allow_site=allow_site, filter=filter, max_size=max_size, file_count=file_count)  # noqa: E501
+	return get_logger(
+		module=module,
+		with_more_info=with_more_info,
+		allow_site=allow_site,
+		filter=filter,
+		max_size=max_size,
+		file_count=file_count,
+	)  # noqa: E501
 
 
 # side channels: jobs, realtime, email, errors

@@ -14,7 +14,17 @@ STANDARD_ROLES = (
 )  # fmt: skip
 
 
-def install_site(site, sites_path, apps, db_host="127.0.0.1", db_port=3306, db_user="root", db_password="", redis_queue=None, redis_cache=None):  # noqa: E501
+def install_site(
+	site,
+	sites_path,
+	apps,
+	db_host="127.0.0.1",
+	db_port=3306,
+	db_user="root",
+	db_password="",
+	redis_queue=None,
+	redis_cache=None,
+):  # noqa: E501
 	"""Create (or re-create) `site` with `apps` installed, and leave it connected as Administrator."""
 	db_name = "_" + "".join(c if c.isalnum() else "_" for c in site)[:60]
 	os.makedirs(os.path.join(sites_path, site, "private", "files"), exist_ok=True)
@@ -107,7 +117,9 @@ def create_system_tables():
 def install_standard_records():
 	for role in STANDARD_ROLES:
 		if not frappe.db.exists("Role", role):
-			frappe.get_doc({"doctype": "Role", "role_name": role, "desk_access": 1}).insert(ignore_permissions=True)
+			frappe.get_doc({"doctype": "Role", "role_name": role, "desk_access": 1}).insert(
+				ignore_permissions=True
+			)
 	for user, first_name, user_type in (
 		("Administrator", "Administrator", "System User"),
 		("Guest", "Guest", "Website User"),

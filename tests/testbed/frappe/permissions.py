@@ -43,7 +43,18 @@ def get_role_permissions(doctype, user=None) -> dict:
 	return perms
 
 
-def has_permission(doctype, ptype="read", doc=None, user=None, raise_exception=True, print_logs=False, *, parent_doctype=None, debug=False, ignore_share_permissions=False):
+def has_permission(
+	doctype,
+	ptype="read",
+	doc=None,
+	user=None,
+	raise_exception=True,
+	print_logs=False,
+	*,
+	parent_doctype=None,
+	debug=False,
+	ignore_share_permissions=False,
+):
 	user = user or frappe.session.user
 	if user == "Administrator":
 		return True
@@ -76,7 +87,9 @@ def get_user_permissions(user) -> dict:
 		as_dict=True,
 	):
 		result.setdefault(row.allow, []).append(
-			frappe._dict(doc=row.for_value, applicable_for=None if row.apply_to_all_doctypes else row.applicable_for)
+			frappe._dict(
+				doc=row.for_value, applicable_for=None if row.apply_to_all_doctypes else row.applicable_for
+			)
 		)
 	return result
 
@@ -95,9 +108,13 @@ def get_user_permission_conditions(doctype, user) -> tuple[list[str], list]:
 		conditions.append(f"`tab{doctype}`.`name` in ({', '.join(['%s'] * len(allowed))})")
 		values += allowed
 	for df in meta.get_link_fields():
-		if df.options in user_permissions and (allowed := _allowed_values(user_permissions[df.options], doctype)):
+		if df.options in user_permissions and (
+			allowed := _allowed_values(user_permissions[df.options], doctype)
+		):
 			column = f"`tab{doctype}`.`{df.fieldname}`"
-			conditions.append(f"(ifnull({column}, '') = '' or {column} in ({', '.join(['%s'] * len(allowed))}))")
+			conditions.append(
+				f"(ifnull({column}, '') = '' or {column} in ({', '.join(['%s'] * len(allowed))}))"
+			)
 			values += allowed
 	return conditions, values
 

@@ -457,13 +457,29 @@ class Database:
 		"""`tabDocType` stand-in: DocType rows come from the installed apps' JSON (see model/meta.py)."""
 		from frappe.model.meta import doctype_json_index, get_meta
 
-		names = [filters] if isinstance(filters, str) else [filters.get("name")] if isinstance(filters, dict) else []
+		names = (
+			[filters]
+			if isinstance(filters, str)
+			else [filters.get("name")]
+			if isinstance(filters, dict)
+			else []
+		)
 		rows = []
 		for name in names:
 			if name in doctype_json_index():
 				meta = get_meta(name)
-				row = frappe._dict(name=name, module=meta.module, issingle=meta.issingle or 0, istable=meta.istable or 0, custom=0)
-				rows.append(frappe._dict({f: row.get(f) for f in fields}) if as_dict else tuple(row.get(f) for f in fields))
+				row = frappe._dict(
+					name=name,
+					module=meta.module,
+					issingle=meta.issingle or 0,
+					istable=meta.istable or 0,
+					custom=0,
+				)
+				rows.append(
+					frappe._dict({f: row.get(f) for f in fields})
+					if as_dict
+					else tuple(row.get(f) for f in fields)
+				)
 		return rows
 
 	def get_singles_dict(self, doctype, debug=False, *, for_update=False, cast=False):
@@ -481,9 +497,7 @@ class Database:
 	def get_single_value(self, doctype, fieldname, cache=True):
 		from frappe.model.meta import cast_values
 
-		value = self.sql(
-			"select value from `tabSingles` where doctype=%s and field=%s", (doctype, fieldname)
-		)
+		value = self.sql("select value from `tabSingles` where doctype=%s and field=%s", (doctype, fieldname))
 		value = value[0][0] if value else None
 		return cast_values(doctype, {fieldname: value})[fieldname]
 
@@ -595,4 +609,6 @@ def savepoint(catch=Exception):
 
 
 def get_db(socket=None, host=None, user=None, password=None, port=None, cur_db_name=None):
-	return Database(host=host, user=user, password=password, port=port, cur_db_name=cur_db_name, socket=socket)
+	return Database(
+		host=host, user=user, password=password, port=port, cur_db_name=cur_db_name, socket=socket
+	)

@@ -11,7 +11,16 @@ no_value_fields = (
 	"Section Break", "Column Break", "Tab Break", "HTML", "Table", "Table MultiSelect", "Button",
 	"Image", "Fold", "Heading",
 )  # fmt: skip
-display_fieldtypes = ("Section Break", "Column Break", "Tab Break", "HTML", "Button", "Image", "Fold", "Heading")
+display_fieldtypes = (
+	"Section Break",
+	"Column Break",
+	"Tab Break",
+	"HTML",
+	"Button",
+	"Image",
+	"Fold",
+	"Heading",
+)
 numeric_fieldtypes = ("Currency", "Int", "Long Int", "Float", "Percent", "Check", "Rating", "Duration")
 default_fields = ("doctype", "name", "owner", "creation", "modified", "modified_by", "docstatus", "idx")
 child_table_fields = ("parent", "parentfield", "parenttype")

@@ -98,7 +98,12 @@ def prepare_condition(doctype, filter_, values: list) -> str:
 		if fieldtype == "Datetime":
 			start = frappe.utils.get_datetime(start or "0001-01-01")
 			end = frappe.utils.get_datetime(end or "9999-12-31")
-			if isinstance(value[1], str) and len(value[1]) <= 10 or isinstance(value[1], datetime.date) and not isinstance(value[1], datetime.datetime):
+			if (
+				isinstance(value[1], str)
+				and len(value[1]) <= 10
+				or isinstance(value[1], datetime.date)
+				and not isinstance(value[1], datetime.datetime)
+			):
 				end = end.replace(hour=23, minute=59, second=59, microsecond=999999)
 		values.extend([start, end])
 		return f"{column} between %s and %s"
@@ -161,7 +166,9 @@ def _prepare_order_by(doctype, order_by):
 		sort_order = (meta.get("sort_field") and meta.get("sort_order")) or "desc"
 		return f" order by `tab{doctype}`.`{sort_field}` {sort_order}"
 	for part in order_by.split(","):
-		if not re.match(r"^\s*(`?tab[\w ]+`?\.)?`?\w+`?(\s+(asc|desc))?\s*$", part, re.IGNORECASE) and not re.match(
+		if not re.match(
+			r"^\s*(`?tab[\w ]+`?\.)?`?\w+`?(\s+(asc|desc))?\s*$", part, re.IGNORECASE
+		) and not re.match(
 			r"^\s*(count|sum|avg|min|max)\([\w`*. ]+\)(\s+(asc|desc))?\s*$", part, re.IGNORECASE
 		):
 			frappe.throw(frappe._("Invalid order_by {0}").format(order_by), frappe.DataError)
@@ -225,7 +232,9 @@ def execute(
 		if not re.match(r"^[\w`. ,]+$", group_by):
 			frappe.throw(frappe._("Invalid group_by {0}").format(group_by), frappe.DataError)
 		query += f" group by {group_by}"
-	query += _prepare_order_by(doctype, order_by if not group_by or order_by != "KEEP_DEFAULT_ORDERING" else None)
+	query += _prepare_order_by(
+		doctype, order_by if not group_by or order_by != "KEEP_DEFAULT_ORDERING" else None
+	)
 	if frappe.utils.cint(limit_page_length):
 		query += f" limit {frappe.utils.cint(limit_page_length)} offset {frappe.utils.cint(limit_start)}"
 	if for_update:

@@ -31,7 +31,9 @@ def delete_doc(
 			frappe.db.get_value(doctype, name, for_update=True, wait=False)
 		except frappe.QueryTimeoutError:
 			frappe.throw(
-				_("This document can not be deleted right now as it's being modified by another user. Please try again after some time."),
+				_(
+					"This document can not be deleted right now as it's being modified by another user. Please try again after some time."
+				),
 				exc=frappe.QueryTimeoutError,
 			)
 		doc = frappe.get_doc(doctype, name)
@@ -63,7 +65,11 @@ def delete_doc(
 
 
 def check_permission_and_not_submitted(doc):
-	if not doc.flags.ignore_permissions and frappe.session.user != "Administrator" and not doc.has_permission("delete"):
+	if (
+		not doc.flags.ignore_permissions
+		and frappe.session.user != "Administrator"
+		and not doc.has_permission("delete")
+	):
 		frappe.flags.error_message = _("Insufficient Permission for {0}").format(_(doc.doctype))
 		raise frappe.PermissionError(_("No permission to delete {0} {1}").format(_(doc.doctype), doc.name))
 	if doc.docstatus == 1:

@@ -14,7 +14,9 @@ DOCSTATUS_DRAFT, DOCSTATUS_SUBMITTED, DOCSTATUS_CANCELLED = 0, 1, 2
 def get_controller(doctype):
 	"""The class `<DocType without spaces>` from `<app>.<module>.doctype.<scrub>.<scrub>`, else Document."""
 	meta = frappe.get_meta(doctype)
-	module_path = f"{meta.app}.{frappe.scrub(meta.module)}.doctype.{frappe.scrub(doctype)}.{frappe.scrub(doctype)}"
+	module_path = (
+		f"{meta.app}.{frappe.scrub(meta.module)}.doctype.{frappe.scrub(doctype)}.{frappe.scrub(doctype)}"
+	)
 	try:
 		module = frappe.get_module(module_path)
 	except ModuleNotFoundError as e:
@@ -64,9 +66,19 @@ class Document:
 		# only reached for attributes that are not set: unset fields read as None, like doc.get()
 		if key.startswith("_"):
 			raise AttributeError(key)
-		if key in ("name", "owner", "creation", "modified", "modified_by", "parent", "parentfield", "parenttype", "idx", "docstatus", "amended_from") or (
-			self.__dict__.get("doctype") and frappe.get_meta(self.__dict__["doctype"]).has_field(key)
-		):
+		if key in (
+			"name",
+			"owner",
+			"creation",
+			"modified",
+			"modified_by",
+			"parent",
+			"parentfield",
+			"parenttype",
+			"idx",
+			"docstatus",
+			"amended_from",
+		) or (self.__dict__.get("doctype") and frappe.get_meta(self.__dict__["doctype"]).has_field(key)):
 			return None
 		raise AttributeError(f"{type(self).__name__} object has no attribute {key!r}")
 
@@ -260,7 +272,11 @@ class Document:
 		return self._save(*args, **kwargs)
 
 	def _save(self, ignore_permissions=None, ignore_version=None):
-		if self.get("__islocal") or not self.get("name") or (not self.meta.issingle and not self.get("creation")):
+		if (
+			self.get("__islocal")
+			or not self.get("name")
+			or (not self.meta.issingle and not self.get("creation"))
+		):
 			return self.insert(ignore_permissions=ignore_permissions)
 		if ignore_permissions is not None:
 			self.flags.ignore_permissions = ignore_permissions
@@ -300,7 +316,9 @@ class Document:
 		if self.meta.issingle or self.flags.ignore_version_check:
 			return
 		row = frappe.db.sql(
-			f"select modified, docstatus from `tab{self.doctype}` where name=%s for update", self.name, as_dict=True
+			f"select modified, docstatus from `tab{self.doctype}` where name=%s for update",
+			self.name,
+			as_dict=True,
 		)
 		if not row:
 			frappe.throw(_("{0} {1} not found").format(_(self.doctype), self.name), frappe.DoesNotExistError)
@@ -444,9 +462,9 @@ class Document:
 		fn = getattr(self, method, None)
 		if callable(fn):
 			result = fn(*args, **kwargs)
-		for handler in frappe.get_doc_hooks().get(self.doctype, {}).get(method, []) + frappe.get_doc_hooks().get(
-			"*", {}
-		).get(method, []):
+		for handler in frappe.get_doc_hooks().get(self.doctype, {}).get(
+			method, []
+		) + frappe.get_doc_hooks().get("*", {}).get(method, []):
 			frappe.get_attr(handler)(self, method, *args, **kwargs)
 		return result
 
@@ -481,12 +499,18 @@ class Document:
 				try:
 					self[df.fieldname] = frappe.utils.getdate(value)
 				except Exception:
-					frappe.throw(_("{0}: invalid date {1}").format(df.get("label") or df.fieldname, value), frappe.ValidationError)
+					frappe.throw(
+						_("{0}: invalid date {1}").format(df.get("label") or df.fieldname, value),
+						frappe.ValidationError,
+					)
 			elif df.fieldtype == "Datetime" and value is not None:
 				try:
 					self[df.fieldname] = frappe.utils.get_datetime(value)
 				except Exception:
-					frappe.throw(_("{0}: invalid datetime {1}").format(df.get("label") or df.fieldname, value), frappe.ValidationError)
+					frappe.throw(
+						_("{0}: invalid datetime {1}").format(df.get("label") or df.fieldname, value),
+						frappe.ValidationError,
+					)
 
 	def _validate_mandatory(self):
 		missing = []
@@ -542,7 +566,11 @@ class Document:
 				target = self.get(df.options)
 			else:
 				continue
-			if not target or target in ("DocType", "Module Def", "Role") and not frappe.db.table_exists(target):
+			if (
+				not target
+				or target in ("DocType", "Module Def", "Role")
+				and not frappe.db.table_exists(target)
+			):
 				continue
 			try:
 				meta = frappe.get_meta(target)
@@ -556,7 +584,9 @@ class Document:
 				self._set_fetch_from_values(df.fieldname, target, value)
 		if invalid:
 			frappe.throw(
-				_("Could not find {0}").format(", ".join(f"{_(label)}: {value}" for label, value, _t in invalid)),
+				_("Could not find {0}").format(
+					", ".join(f"{_(label)}: {value}" for label, value, _t in invalid)
+				),
 				frappe.LinkValidationError,
 				title=_("Links Validation"),
 			)
@@ -578,7 +608,9 @@ class Document:
 			return
 		if self.meta.istable:
 			return
-		if not frappe.has_permission(self.doctype, permtype, self if not self.is_new() or permtype != "create" else None):
+		if not frappe.has_permission(
+			self.doctype, permtype, self if not self.is_new() or permtype != "create" else None
+		):
 			frappe.flags.error_message = _("Insufficient Permission for {0}").format(_(self.doctype))
 			raise frappe.PermissionError(
 				_("No permission to {0} {1} {2}").format(_(permtype), _(self.doctype), self.name or "")
@@ -702,10 +734,13 @@ class Document:
 				self[fieldname] = "*" * len(value)
 				if not self.meta.issingle:
 					frappe.db.sql(
-						f"update `tab{self.doctype}` set `{fieldname}`=%s where name=%s", (self[fieldname], self.name)
+						f"update `tab{self.doctype}` set `{fieldname}`=%s where name=%s",
+						(self[fieldname], self.name),
 					)
 				else:
-					frappe.db.set_single_value(self.doctype, fieldname, self[fieldname], update_modified=False)
+					frappe.db.set_single_value(
+						self.doctype, fieldname, self[fieldname], update_modified=False
+					)
 
 	def get_password(self, fieldname="password", raise_exception=True):
 		from frappe.utils.password import get_decrypted_password
@@ -739,7 +774,9 @@ class Document:
 	def db_get(self, fieldname):
 		return frappe.db.get_value(self.doctype, self.name, fieldname)
 
-	def as_dict(self, no_nulls=False, no_default_fields=False, convert_dates_to_str=False, no_child_table_fields=False):
+	def as_dict(
+		self, no_nulls=False, no_default_fields=False, convert_dates_to_str=False, no_child_table_fields=False
+	):
 		"""The document's columns and child rows only, like v15 (not transient attributes)."""
 		columns = ["name", *self.meta.get_valid_columns()]
 		result = frappe._dict()
@@ -748,14 +785,21 @@ class Document:
 				continue
 			value = self.get(key)
 			if isinstance(value, list):
-				value = [v.as_dict(no_nulls, no_default_fields, convert_dates_to_str) if isinstance(v, Document) else v for v in value]
+				value = [
+					v.as_dict(no_nulls, no_default_fields, convert_dates_to_str)
+					if isinstance(v, Document)
+					else v
+					for v in value
+				]
 			if no_nulls and value is None:
 				continue
 			if no_default_fields and key in default_fields:
 				continue
 			if no_child_table_fields and key in child_table_fields:
 				continue
-			if convert_dates_to_str and isinstance(value, datetime.date | datetime.datetime | datetime.timedelta):
+			if convert_dates_to_str and isinstance(
+				value, datetime.date | datetime.datetime | datetime.timedelta
+			):
 				value = str(value)
 			result[key] = value
 		result["doctype"] = self.doctype
@@ -766,7 +810,9 @@ class Document:
 	def as_json(self):
 		return frappe.as_json(self.as_dict(no_nulls=True))
 
-	def get_formatted(self, fieldname, doc=None, currency=None, absolute_value=False, translated=False, format=None):
+	def get_formatted(
+		self, fieldname, doc=None, currency=None, absolute_value=False, translated=False, format=None
+	):
 		return frappe.format(self.get(fieldname), self.meta.get_field(fieldname), doc=self)
 
 	def notify_update(self):
@@ -775,7 +821,15 @@ class Document:
 	def clear_cache(self):
 		frappe.clear_document_cache(self.doctype, self.name)
 
-	def add_comment(self, comment_type="Comment", text=None, comment_email=None, link_doctype=None, link_name=None, comment_by=None):
+	def add_comment(
+		self,
+		comment_type="Comment",
+		text=None,
+		comment_email=None,
+		link_doctype=None,
+		link_name=None,
+		comment_by=None,
+	):
 		if not frappe.db.table_exists("Comment"):
 			return None
 		return frappe.get_doc(

@@ -174,7 +174,11 @@ def get_table_definition(meta):
 		definitions += [f"`{f}` text" for f in optional_fields[:4]]
 		definitions.append("index modified(modified)")
 	engine = meta.get("engine") or "InnoDB"
-	name_column = "name bigint primary key" if meta.get("autoname") == "autoincrement" else "name varchar(140) primary key"
+	name_column = (
+		"name bigint primary key"
+		if meta.get("autoname") == "autoincrement"
+		else "name varchar(140) primary key"
+	)
 	columns = ",\n".join(definitions)
 	return f"""create table `tab{meta.name}` (
 		{name_column},

@@ -31,7 +31,9 @@ def set_name_from_naming_options(autoname, doc):
 	lowered = autoname.lower()
 	if lowered.startswith("field:"):
 		fieldname = autoname[6:].strip()
-		doc.name = (doc.get(fieldname) or "").strip() if isinstance(doc.get(fieldname), str) else doc.get(fieldname)
+		doc.name = (
+			(doc.get(fieldname) or "").strip() if isinstance(doc.get(fieldname), str) else doc.get(fieldname)
+		)
 		if not doc.name:
 			frappe.throw(_("{0} is required").format(fieldname), frappe.MandatoryError)
 	elif lowered.startswith("naming_series:"):
@@ -107,7 +109,9 @@ def _format_autoname(pattern, doc):
 		return parse_naming_series([word], doc=doc)
 
 	def prefix_before(position):
-		return re.sub(r"\{([^}]+)\}", lambda m: parse_naming_series([m.group(1)], doc=doc), pattern[:position])
+		return re.sub(
+			r"\{([^}]+)\}", lambda m: parse_naming_series([m.group(1)], doc=doc), pattern[:position]
+		)
 
 	return re.sub(r"\{([^}]+)\}", replace, pattern)
 
@@ -118,7 +122,10 @@ def validate_name(doctype, name):
 	if isinstance(name, str):
 		name = name.strip()
 		if name.startswith("New " + doctype):
-			frappe.throw(_("There were some errors setting the name, please contact the administrator"), frappe.NameError)
+			frappe.throw(
+				_("There were some errors setting the name, please contact the administrator"),
+				frappe.NameError,
+			)
 	return name
 
 

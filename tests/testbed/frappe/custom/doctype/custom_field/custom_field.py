@@ -23,7 +23,9 @@ class CustomField(Document):
 		if self.fieldname in frappe.get_meta(self.dt).get_valid_columns() and self.is_new():
 			if not frappe.db.exists("Custom Field", {"dt": self.dt, "fieldname": self.fieldname}):
 				frappe.throw(
-					_("A field with the name {0} already exists in {1}").format(frappe.bold(self.fieldname), self.dt)
+					_("A field with the name {0} already exists in {1}").format(
+						frappe.bold(self.fieldname), self.dt
+					)
 				)
 
 	def on_update(self):
@@ -43,7 +45,14 @@ def create_custom_field(doctype, df, ignore_validate=False, is_system_generated=
 		df.fieldname = frappe.scrub(df.label)
 	if not frappe.db.get_value("Custom Field", {"dt": doctype, "fieldname": df.fieldname}):
 		custom_field = frappe.get_doc(
-			{"doctype": "Custom Field", "dt": doctype, "permlevel": 0, "fieldtype": "Data", "hidden": 0, "is_system_generated": is_system_generated}  # noqa: E501
+			{
+				"doctype": "Custom Field",
+				"dt": doctype,
+				"permlevel": 0,
+				"fieldtype": "Data",
+				"hidden": 0,
+				"is_system_generated": is_system_generated,
+			}  # noqa: E501
 		)
 		custom_field.update(df)
 		custom_field.flags.ignore_validate = ignore_validate
