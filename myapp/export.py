@@ -62,7 +62,11 @@ def validate_export_request(doctype: str, filters=None, fields=None) -> tuple[di
 
 	readable = exportable_fields(doctype)
 	if fields:
-		fields = frappe.parse_json(fields) if isinstance(fields, str) else fields
+		if isinstance(fields, str):
+			try:
+				fields = frappe.parse_json(fields)
+			except ValueError:
+				frappe.throw(_("Fields are not valid JSON"), frappe.DataError)
 		if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
 			frappe.throw(_("Fields must be a list of field names"))
 		unknown = [f for f in fields if f not in readable]

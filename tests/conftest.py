@@ -58,6 +58,9 @@ def site(sites_path):
 _sites_without_erpnext = {}
 
 
+NO_ERPNEXT = "-noerp"
+
+
 @pytest.fixture
 def site_without_erpnext(site):
 	"""For the test's body, this process is connected to a second testbed site that has frappe and
@@ -65,24 +68,9 @@ def site_without_erpnext(site):
 	connected again afterwards."""
 	if BENCH_SITE:
 		pytest.skip("needs a second site without ERPNext; the testbed installs one, a bench has none")
-	from frappe.installer import install_site
-	from support import _redis_url, ensure_outgoing_email_account
-
-	name = f"{os.environ.get('MYAPP_TEST_DB_PREFIX', 'myapp_test')}-noerp.localhost"
-	sites_path = _sites_path() + "-noerp"
+	name, sites_path = _site_name(NO_ERPNEXT), _sites_path(NO_ERPNEXT)
 	if name not in _sites_without_erpnext:
-		install_site(
-			name,
-			sites_path,
-			["frappe", "myapp"],
-			db_host=os.environ.get("MYAPP_DB_HOST", "127.0.0.1"),
-			db_port=int(os.environ.get("MYAPP_DB_PORT", "3306")),
-			db_user=os.environ.get("MYAPP_DB_USER", "root"),
-			db_password=os.environ.get("MYAPP_DB_PASSWORD", ""),
-			redis_queue=_redis_url(),
-			redis_cache=_redis_url(),
-		)
-		ensure_outgoing_email_account()
+		install_test_site(apps=("frappe", "myapp"), variant=NO_ERPNEXT)
 		_sites_without_erpnext[name] = sites_path
 	else:
 		frappe.destroy()

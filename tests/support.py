@@ -26,16 +26,16 @@ def _redis_url():
 	return f"{base}/{int(os.environ.get('MYAPP_TEST_REDIS_DB', '1'))}"
 
 
-def _sites_path():
+def _sites_path(variant=""):
 	if BENCH_SITE:
 		# Frappe logs to ../logs relative to the cwd, so in a bench the tests run from sites/
 		return str(Path(os.environ.get("MYAPP_SITES_PATH", ".")).resolve())
 	prefix = os.environ.get("MYAPP_TEST_DB_PREFIX", "myapp_test")
-	return str(REPO / "tests" / ".sites" / prefix)
+	return str(REPO / "tests" / ".sites" / f"{prefix}{variant}")
 
 
-def _site_name():
-	return BENCH_SITE or f"{os.environ.get('MYAPP_TEST_DB_PREFIX', 'myapp_test')}.localhost"
+def _site_name(variant=""):
+	return BENCH_SITE or f"{os.environ.get('MYAPP_TEST_DB_PREFIX', 'myapp_test')}{variant}.localhost"
 
 
 def connect_site():
@@ -46,8 +46,9 @@ def connect_site():
 	frappe.connect()
 
 
-def install_test_site(prefix=None):
-	"""Install the throwaway testbed site (drops and re-creates its database), or connect a bench site."""
+def install_test_site(prefix=None, apps=("frappe", "erpnext", "myapp"), variant=""):
+	"""Install the throwaway testbed site (drops and re-creates its database), or connect a bench
+	site. `variant` names a second site with other `apps`, in a sites folder of its own."""
 	if prefix:
 		os.environ["MYAPP_TEST_DB_PREFIX"] = prefix
 	if BENCH_SITE:
@@ -56,10 +57,11 @@ def install_test_site(prefix=None):
 		return _site_name()
 	from frappe.installer import install_site
 
+	site, sites_path = _site_name(variant), _sites_path(variant)
 	install_site(
-		_site_name(),
-		_sites_path(),
-		["frappe", "erpnext", "myapp"],
+		site,
+		sites_path,
+		list(apps),
 		db_host=os.environ.get("MYAPP_DB_HOST", "127.0.0.1"),
 		db_port=int(os.environ.get("MYAPP_DB_PORT", "3306")),
 		db_user=os.environ.get("MYAPP_DB_USER", "root"),
@@ -68,7 +70,7 @@ def install_test_site(prefix=None):
 		redis_cache=_redis_url(),
 	)
 	ensure_outgoing_email_account()
-	return _site_name()
+	return site
 
 
 def ensure_outgoing_email_account():

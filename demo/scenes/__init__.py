@@ -4,7 +4,13 @@ A scene has `title`, `method` (the scheduled method, or None for a user-triggere
 `schedule`, `job_type_name`, `seed()`, `report()` and, when user-triggered, `run()`.
 """
 
-from scenes import invoices, maintenance, user_jobs
+from scenes import invoices, maintenance, reports_reminders, user_jobs
 from scenes import sync as external_sync
 
-SCENES = [*maintenance.SCENES, *external_sync.SCENES, *user_jobs.SCENES, *invoices.SCENES]
+SCENES = [
+	*maintenance.SCENES,
+	*reports_reminders.SCENES,
+	*external_sync.SCENES,
+	*user_jobs.SCENES,
+	*invoices.SCENES,
+]
