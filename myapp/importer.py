@@ -35,6 +35,8 @@ FINISHED_STATUSES = ("Success", "Completed with Errors")
 IDENTIFIER_COLUMNS = ("name", "id")
 ROW_SAVEPOINT = "myapp_import_row"
 MAX_ERROR_LENGTH = 1000
+# A cell longer than this makes the file unreadable (a clear error before any row is written).
+MAX_CELL_CHARACTERS = 10 * 1024 * 1024
 # Field types that hold no value of their own or are computed.
 NOT_IMPORTED_FIELDTYPES = ("Read Only",)
 
@@ -191,13 +193,19 @@ def read_csv(path: str):
 	"""(line number, cells) of each non-blank CSV record, streamed; the header is line 1.
 
 	`utf-8-sig` drops a byte order mark; a record spanning lines reports its first line."""
-	with open(path, encoding="utf-8-sig", newline="") as stream:
-		reader = csv.reader(stream)
-		line = 1
-		for row in reader:
-			if any(cell.strip() for cell in row):
-				yield line, row
-			line = reader.line_num + 1
+	# The csv module's default cell limit (128 KiB) would end the whole import at one huge cell;
+	# with a larger one, that cell fails its own row (the field's length check) and the rest import.
+	previous_limit = csv.field_size_limit(MAX_CELL_CHARACTERS)
+	try:
+		with open(path, encoding="utf-8-sig", newline="") as stream:
+			reader = csv.reader(stream)
+			line = 1
+			for row in reader:
+				if any(cell.strip() for cell in row):
+					yield line, row
+				line = reader.line_num + 1
+	finally:
+		csv.field_size_limit(previous_limit)
 
 
 def importable_fields(doctype: str) -> dict:
@@ -277,6 +285,7 @@ class RowImporter:
 		self.success = cint(log.success_count)
 		self.errors = cint(log.error_count)
 		self.new_failures: list[tuple[int, str]] = []
+		self.last_inserted = None
 		self.title = _("Importing {0}").format(_(self.doctype))
 
 	def data_rows(self):
@@ -364,26 +373,39 @@ class RowImporter:
 		identifiers = [values.pop(column, None) for column in IDENTIFIER_COLUMNS]
 		identifier = next((value for value in identifiers if value), None)
 		values = {field: value for field, value in values.items() if value is not None}
-		if self.update_existing and identifier and frappe.db.exists(self.doctype, identifier):
-			doc = frappe.get_doc(self.doctype, identifier)
-			doc.update(values)
-			doc.save()
-			return
+		if self.update_existing and identifier:
+			doc = self.existing_doc(identifier)
+			if doc:
+				doc.update(values)
+				doc.save()
+				return
 		doc = frappe.get_doc({"doctype": self.doctype, **values})
-		if not identifier:
-			doc.insert()
-			return
-		# keep the given name instead of the DocType's naming rule, as Frappe's Data Import does
-		in_import = frappe.flags.in_import
-		frappe.flags.in_import = True
+		# A new record is on no one's open form: instead of two realtime events per row at commit,
+		# checkpoint() sends one list refresh per committed batch.
+		doc.flags.notify_update = False
+		# a given name is kept instead of the DocType's naming rule (and checked by validate_name);
+		# unlike frappe.flags.in_import this keeps the Select and default checks of every row
+		doc.insert(set_name=identifier)
+		self.last_inserted = doc.name
+
+	def existing_doc(self, identifier: str):
+		"""The record to update, or None; one query (the database's own name matching) per row."""
 		try:
-			doc.name = identifier
-			doc.insert()
-		finally:
-			frappe.flags.in_import = in_import
+			return frappe.get_doc(self.doctype, identifier)
+		except frappe.DoesNotExistError:
+			frappe.clear_messages()
+			return None
 
 	def checkpoint(self, _done=None):
 		"""Record new failures and the counters, and commit them with the rows imported so far."""
+		if self.last_inserted:
+			# for the batch's new rows, what notify_update would send: open list views refresh
+			frappe.publish_realtime(
+				"list_update",
+				{"doctype": self.doctype, "name": self.last_inserted, "user": frappe.session.user},
+				after_commit=True,
+			)
+		self.last_inserted = None
 		for line, error in self.new_failures:
 			frappe.get_doc(
 				{

@@ -174,7 +174,7 @@ def claim_invoices(run: str, limit: int) -> list[str]:
 	"""
 	return frappe.db.sql(
 		f"""select name from `tab{INVOICE_DOCTYPE}` where {UNPROCESSED_CONDITION}
-		order by name limit %(limit)s""",
+		order by name limit %(limit)s for update skip locked""",
 		{"run": run, "limit": limit},
 		pluck=True,
 	)

@@ -293,3 +293,32 @@ def test_a_killed_worker_resumes_after_the_last_committed_row_and_imports_no_row
 		0,
 	)
 	assert imported_names() == [f"Imported {i:05d}" for i in range(total)]  # none twice (no " - 1")
+
+
+def test_new_rows_refresh_open_list_views_once_per_batch_and_updated_rows_notify_their_form(
+	drain, realtime_events
+):
+	make_customer("Known", "Retail", tax_id="OLD")
+	frappe.db.commit()
+	before_import = len(realtime_events())  # Known's own insert events
+	rows = [["id", *HEADER]]
+	rows += [["", *good(i)] for i in range(1, 6)]  # lines 2-6
+	rows.append(["", "Bad Type", "Retail", "Europe", "Robot"])  # line 7: fails alone
+	rows.append(["Known", "Known", "Wholesale", "Europe", "Company"])  # line 8: an update
+	name = start(upload_csv("customers.csv", rows), update_existing=1, batch_size=3)
+	drain()
+	log = log_of(name)
+	assert (log.success_count, log.error_count) == (6, 1)
+
+	def customer_events(event):
+		return [
+			e["message"]["name"]
+			for e in realtime_events()[before_import:]
+			if e["event"] == event and e["message"]["doctype"] == "Customer"
+		]
+
+	# one list refresh per committed batch that inserted rows, naming its last new record
+	# (batches: lines 2-4, 5-7, 8), instead of two events per inserted row
+	assert customer_events("list_update") == ["Imported 00003", "Imported 00005", "Known"]
+	# an updated record may be open in someone's form: it still gets its doc_update
+	assert customer_events("doc_update") == ["Known"]

@@ -56,6 +56,8 @@ class WeeklyDigest(Scene):
 					"user_type": "System User",
 					"send_welcome_email": 0,
 					"custom_weekly_digest": 1,
+					# a desk role makes them System Users, the only users a digest goes to
+					"roles": [{"role": "Sales User"}],
 				}
 			).insert(ignore_permissions=True)
 

@@ -14,6 +14,8 @@ import time
 import frappe
 from frappe import _
 from frappe.utils.background_jobs import create_job_id, get_redis_conn
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
@@ -26,6 +28,24 @@ ACTIVE_JOB_STATUSES = ("queued", "started", "deferred", "scheduled")
 
 class JobAlreadyQueuedError(frappe.ValidationError):
 	pass
+
+
+class QueueUnavailableError(frappe.ValidationError):
+	http_status_code = 503
+
+
+# Redis down or restarting: the request fails with a clear message instead of a bare traceback.
+QUEUE_UNAVAILABLE_ERRORS = (RedisConnectionError, RedisTimeoutError)
+
+
+def throw_queue_unavailable():
+	frappe.throw(
+		_(
+			"The background job queue cannot be reached right now, so nothing was started. Please try again in a few minutes."
+		),
+		QueueUnavailableError,
+		title=_("Background jobs unavailable"),
+	)
 
 
 def claim_key(job_id: str) -> str:
@@ -59,7 +79,11 @@ def enqueue_once(
 		}
 	)
 	connection = get_redis_conn()
-	if not _take_claim(connection, full_job_id, claim):
+	try:
+		claimed = _take_claim(connection, full_job_id, claim)
+	except QUEUE_UNAVAILABLE_ERRORS:
+		throw_queue_unavailable()
+	if not claimed:
 		frappe.throw(message or _("This job is already queued or running."), JobAlreadyQueuedError)
 	try:
 		return frappe.enqueue(
@@ -71,6 +95,8 @@ def enqueue_once(
 			on_failure="myapp.utils.jobs.release_claim_on_failure",
 			**kwargs,
 		)
+	except QUEUE_UNAVAILABLE_ERRORS:
+		throw_queue_unavailable()
 	except Exception:
 		connection.delete(claim_key(full_job_id))
 		raise

@@ -428,6 +428,9 @@ class Document:
 				self.run_method("on_update_after_submit")
 		elif self.docstatus == 2:
 			self.run_method("on_cancel")
+		self.clear_cache()
+		if self.flags.get("notify_update", True):
+			self.notify_update()
 		self.run_method("on_change")
 		self.flags.action = None
 
@@ -816,7 +819,19 @@ class Document:
 		return frappe.format(self.get(fieldname), self.meta.get_field(fieldname), doc=self)
 
 	def notify_update(self):
-		pass
+		"""Publish realtime that the current document is modified (v15: after commit)."""
+		if frappe.flags.in_patch:
+			return
+		frappe.publish_realtime(
+			"doc_update",
+			{"modified": self.modified, "doctype": self.doctype, "name": self.name},
+			doctype=self.doctype,
+			docname=self.name,
+			after_commit=True,
+		)
+		if not self.meta.get("read_only") and not self.meta.get("issingle") and not self.meta.get("istable"):
+			data = {"doctype": self.doctype, "name": self.name, "user": frappe.session.user}
+			frappe.publish_realtime("list_update", data, after_commit=True)
 
 	def clear_cache(self):
 		frappe.clear_document_cache(self.doctype, self.name)
