@@ -214,7 +214,7 @@ def process_in_savepoint(name: str, run: str) -> str | None:
 		process_single_invoice(name, run)
 	except Exception as e:
 		if isinstance(e, frappe.QueryDeadlockError) or frappe.db.is_deadlocked(e):
-			# the database rolled back the whole batch, savepoint included: let the job retry it
+			# InnoDB rolled back the whole batch, savepoint included: the batch job fails as a whole
 			raise
 		frappe.db.rollback(save_point=savepoint)
 		frappe.log_error(
