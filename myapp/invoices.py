@@ -12,9 +12,9 @@ stamped with the run and skipped for the rest of that run (a later run tries it 
 import frappe
 from frappe import _
 from frappe.utils import cint, now_datetime
-from frappe.utils.background_jobs import create_job_id, get_jobs, get_redis_conn
+from frappe.utils.background_jobs import get_jobs
 
-from myapp.utils.jobs import claim_key, enqueue_once, site_context
+from myapp.utils.jobs import enqueue_once, site_context
 from myapp.utils.notify import notify_user
 from myapp.utils.progress import Progress
 
@@ -77,7 +77,6 @@ def start_run(batch_size=None) -> dict:
 		batch_size=batch_size,
 		batch_job_id=START_JOB_ID,
 	)
-	release_claim_on_rollback(START_JOB_ID)
 	# A locking read sees other requests' committed runs, which this transaction's snapshot may not.
 	if frappe.db.sql(
 		f"""select name from `tab{RUN_DOCTYPE}` where status in %(statuses)s and name != %(run)s
@@ -91,20 +90,6 @@ def start_run(batch_size=None) -> dict:
 	else:
 		message = _("Invoice processing started: {0} draft invoices in run {1}.").format(run.total, run.name)
 	return {"run": run.name, "resumed": resumed, "message": message}
-
-
-def release_claim_on_rollback(job_id: str):
-	"""Give the claim back if this request rolls back: its job, enqueued after commit, never runs,
-	so no RQ callback would release the claim (it would block starts until it counts as stale)."""
-	connection = get_redis_conn()
-	key = claim_key(create_job_id(job_id))
-	claim = connection.get(key)
-
-	def release():
-		if claim is not None and connection.get(key) == claim:
-			connection.delete(key)
-
-	frappe.db.after_rollback.add(release)
 
 
 def active_run():

@@ -86,7 +86,7 @@ def enqueue_once(
 	if not claimed:
 		frappe.throw(message or _("This job is already queued or running."), JobAlreadyQueuedError)
 	try:
-		return frappe.enqueue(
+		job = frappe.enqueue(
 			method,
 			queue=queue,
 			timeout=timeout,
@@ -100,6 +100,17 @@ def enqueue_once(
 	except Exception:
 		connection.delete(claim_key(full_job_id))
 		raise
+	if kwargs.get("enqueue_after_commit"):
+		# a request that rolls back never enqueues its job, so no callback would release the claim
+		frappe.db.after_rollback.add(lambda: _release_if_unchanged(connection, full_job_id, claim))
+	return job
+
+
+def _release_if_unchanged(connection, full_job_id: str, claim: str):
+	key = claim_key(full_job_id)
+	current = connection.get(key)
+	if current is not None and current.decode() == claim:
+		connection.delete(key)
 
 
 def is_claimed(job_id: str) -> bool:
