@@ -10,6 +10,9 @@ from user_jobs_helpers import customer_masters, make_customer, upload_csv
 
 from myapp.utils.jobs import JobAlreadyQueuedError
 
+# ERPNext DocTypes throughout: skipped on a bench site without ERPNext (see conftest.erpnext)
+pytestmark = pytest.mark.usefixtures("erpnext")
+
 ENDPOINTS = [
 	("myapp.api.start_customer_export", {}),
 	("myapp.api.start_export", {"doctype": "Customer"}),

@@ -16,6 +16,9 @@ from sales_records import make_customer
 from myapp.expiry import check_expiring_documents, due_threshold
 from myapp.install import EXPIRY_LOG_UNIQUE_INDEX, create_default_expiry_rules
 
+# ERPNext DocTypes throughout: skipped on a bench site without ERPNext (see conftest.erpnext)
+pytestmark = pytest.mark.usefixtures("erpnext")
+
 LOG = "Expiry Notification Log"
 TODAY = datetime.date.today()
 

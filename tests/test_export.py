@@ -17,6 +17,9 @@ from user_jobs_helpers import (
 from myapp.export import export_doctype
 from myapp.utils.csvfile import UTF8_BOM, neutralise
 
+# ERPNext DocTypes throughout: skipped on a bench site without ERPNext (see conftest.erpnext)
+pytestmark = pytest.mark.usefixtures("erpnext")
+
 
 @pytest.fixture(autouse=True)
 def masters():

@@ -13,6 +13,9 @@ from user_jobs_helpers import customer_masters, make_customer, messages, read_cs
 from myapp.importer import import_job_id, on_import_failure, on_import_success
 from myapp.utils.jobs import is_claimed
 
+# ERPNext DocTypes throughout: skipped on a bench site without ERPNext (see conftest.erpnext)
+pytestmark = pytest.mark.usefixtures("erpnext")
+
 HEADER = ["customer_name", "customer_group", "territory", "customer_type"]
 
 

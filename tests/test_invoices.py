@@ -24,6 +24,9 @@ from frappe.utils import now, nowdate
 from myapp.invoices import RUN_DOCTYPE, START_JOB_ID
 from myapp.utils.jobs import JobAlreadyQueuedError
 
+# ERPNext DocTypes throughout: skipped on a bench site without ERPNext (see conftest.erpnext)
+pytestmark = pytest.mark.usefixtures("erpnext")
+
 ATTEMPTS = "myapp_test_invoice_attempts"
 PROCESSED = "myapp_test_invoice_processed"
 CONTROL = "myapp_test_invoice_control"

@@ -12,6 +12,9 @@ from sales_records import make_customer, make_item, make_sales_invoice, make_sal
 
 from myapp.newsletter import compile_weekly_digest, digest_period, send_weekly_digest
 
+# ERPNext DocTypes throughout: skipped on a bench site without ERPNext (see conftest.erpnext)
+pytestmark = pytest.mark.usefixtures("erpnext")
+
 METHOD = "myapp.newsletter.send_weekly_digest"
 DESK_ROLES = ["Sales User"]
 

@@ -10,6 +10,9 @@ from user_jobs_helpers import customer_masters, ensure, make_customer, messages,
 
 from myapp.reports import REPORT_TYPES, generate_report_with_progress
 
+# ERPNext DocTypes throughout: skipped on a bench site without ERPNext (see conftest.erpnext)
+pytestmark = pytest.mark.usefixtures("erpnext")
+
 
 @pytest.fixture(autouse=True)
 def masters():

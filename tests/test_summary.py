@@ -10,6 +10,9 @@ from sales_records import make_customer, make_sales_invoice, make_sales_order
 
 from myapp.summary import summary_period, weekday_summary_email
 
+# ERPNext DocTypes throughout: skipped on a bench site without ERPNext (see conftest.erpnext)
+pytestmark = pytest.mark.usefixtures("erpnext")
+
 METHOD = "myapp.tasks.weekday_summary_email"
 FRIDAY = datetime.date(2024, 6, 7)  # a Friday
 MONDAY = datetime.date(2024, 6, 10)

@@ -21,6 +21,9 @@ from frappe.utils import add_to_date, get_datetime, now_datetime
 from myapp import sync
 from myapp.utils.retry import backoff_seconds, failure_from_exception, parse_retry_after
 
+# ERPNext DocTypes throughout: skipped on a bench site without ERPNext (see conftest.erpnext)
+pytestmark = pytest.mark.usefixtures("erpnext")
+
 SECRET = "sk_live_TopSecret_9f8e7d6c5b4a"
 COMPANY = "Sync Test Company"
 ITEMS = ("SYNC-ITEM-A", "SYNC-ITEM-B")
