@@ -24,6 +24,7 @@ from support import (  # noqa: F401  (imported first: it puts the testbed on sys
 	install_test_site,
 	pending_jobs,
 	start_worker,
+	stop_workers,
 )
 
 # isort: split
@@ -118,6 +119,7 @@ def clean_site(request):
 	_flush_queues()
 	frappe.flags.in_test = False
 	yield
+	stop_workers()
 	frappe.db.rollback()
 	frappe.set_user("Administrator")
 

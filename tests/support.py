@@ -113,7 +113,7 @@ def start_worker(queues="short,default,long", burst=True):
 	code = WORKER_CODE.format(queue=queues)
 	if not burst:
 		code = code.replace("burst=True", "burst=False")
-	return subprocess.Popen(
+	process = subprocess.Popen(
 		[sys.executable, "-c", code],
 		cwd=_sites_path(),
 		env=_worker_env(),
@@ -121,6 +121,21 @@ def start_worker(queues="short,default,long", burst=True):
 		stderr=subprocess.STDOUT,
 		text=True,
 	)
+	_started_workers.append(process)
+	return process
+
+
+_started_workers: list[subprocess.Popen] = []
+
+
+def stop_workers():
+	"""Stop every worker a test started and left running (a failing test never reaches its own
+	cleanup, and a leftover worker would take the next test's jobs)."""
+	while _started_workers:
+		process = _started_workers.pop()
+		if process.poll() is None:
+			process.kill()
+			process.wait(timeout=30)
 
 
 def pending_jobs(queues=("short", "default", "long")):

@@ -24,7 +24,7 @@ ENDPOINTS = [
 
 
 @pytest.fixture(autouse=True)
-def masters():
+def masters(erpnext):
 	customer_masters()
 
 

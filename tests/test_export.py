@@ -22,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("erpnext")
 
 
 @pytest.fixture(autouse=True)
-def masters():
+def masters(erpnext):
 	customer_masters()
 
 

@@ -20,7 +20,7 @@ HEADER = ["customer_name", "customer_group", "territory", "customer_type"]
 
 
 @pytest.fixture(autouse=True)
-def masters():
+def masters(erpnext):
 	customer_masters()
 
 
