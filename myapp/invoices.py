@@ -25,6 +25,8 @@ QUEUE = "long"
 # The one-at-a-time claim for starting (or resuming) a run; each batch gets its own job id.
 START_JOB_ID = "process_invoices"
 DEFAULT_BATCH_SIZE = 500
+# a batch rolled back by a deadlock or lock wait timeout is queued again at most this often
+MAX_BATCH_ATTEMPTS = 5
 MAX_BATCH_SIZE = 5000
 # The run document keeps the first errors; every error has its Error Log.
 MAX_LISTED_ERRORS = 20
@@ -111,8 +113,14 @@ def run_has_jobs(run: str) -> bool:
 # --- the batch job ---------------------------------------------------------------------------------
 
 
-def process_invoices_batch(run: str, batch_size: int = DEFAULT_BATCH_SIZE, batch_job_id: str | None = None):
-	"""One batch of `run`: claim, chain the next batch, process each invoice in a savepoint, commit."""
+def process_invoices_batch(
+	run: str, batch_size: int = DEFAULT_BATCH_SIZE, batch_job_id: str | None = None, attempt: int = 0
+):
+	"""One batch of `run`: claim, chain the next batch, process each invoice in a savepoint, commit.
+
+	A deadlock or lock wait timeout rolls the whole batch back (InnoDB undoes savepoints too) and
+	Frappe v15's execute_job does not retry those errors, so the batch is queued again under a new
+	job id, up to MAX_BATCH_ATTEMPTS times, before it fails the run."""
 	status = frappe.db.get_value(RUN_DOCTYPE, run, "status")
 	if status not in ACTIVE_STATUSES:
 		return {"processed": 0, "errors": 0}
@@ -128,12 +136,19 @@ def process_invoices_batch(run: str, batch_size: int = DEFAULT_BATCH_SIZE, batch
 		enqueue_batch(run, batch_size)
 
 	processed, failures = 0, []
-	for name in names:
-		error = process_in_savepoint(name, run)
-		if error is None:
-			processed += 1
-		else:
-			failures.append((name, error))
+	try:
+		for name in names:
+			error = process_in_savepoint(name, run)
+			if error is None:
+				processed += 1
+			else:
+				failures.append((name, error))
+	except (frappe.QueryDeadlockError, frappe.QueryTimeoutError):
+		if attempt + 1 >= MAX_BATCH_ATTEMPTS:
+			raise
+		frappe.db.rollback()
+		enqueue_batch(run, batch_size, attempt=attempt + 1)
+		return {"processed": 0, "errors": 0, "requeued": len(names)}
 	if names:
 		record_batch(run, processed, failures, batch_job_id)
 		frappe.db.commit()
@@ -177,7 +192,7 @@ def count_unprocessed(run: str | None) -> int:
 	)[0][0]
 
 
-def enqueue_batch(run: str, batch_size: int):
+def enqueue_batch(run: str, batch_size: int, attempt: int = 0):
 	# a new id for every batch: re-enqueueing a running job's id would replace that job in RQ
 	job_id = f"{START_JOB_ID}::{run}::{frappe.generate_hash(length=10)}"
 	frappe.enqueue(
@@ -188,6 +203,7 @@ def enqueue_batch(run: str, batch_size: int):
 		run=run,
 		batch_size=batch_size,
 		batch_job_id=job_id,
+		attempt=attempt,
 	)
 
 
@@ -198,8 +214,8 @@ def process_in_savepoint(name: str, run: str) -> str | None:
 	try:
 		process_single_invoice(name, run)
 	except Exception as e:
-		if isinstance(e, frappe.QueryDeadlockError) or frappe.db.is_deadlocked(e):
-			# InnoDB rolled back the whole batch, savepoint included: the batch job fails as a whole
+		if isinstance(e, frappe.QueryDeadlockError | frappe.QueryTimeoutError) or frappe.db.is_deadlocked(e):
+			# InnoDB rolled back the whole batch, savepoint included: process_invoices_batch retries it
 			raise
 		frappe.db.rollback(save_point=savepoint)
 		frappe.log_error(

@@ -37,19 +37,25 @@ ACTIVE = ("Queued", "Running")
 
 @pytest.fixture
 def invoice_trigger(erpnext):
-	"""Creates the trigger and its tables; `configure(fail=name)` makes that invoice fail."""
+	"""Creates the trigger and its tables; `configure(fail=name)` makes that invoice fail,
+	`configure(deadlock=name)` makes processing it raise a deadlock once."""
 	drop_trigger()
 	frappe.db.sql_ddl(
 		f"create table {ATTEMPTS} (invoice varchar(140), conn bigint, at datetime(6)) engine=MyISAM"
 	)
 	frappe.db.sql_ddl(f"create table {PROCESSED} (invoice varchar(140), conn bigint) engine=InnoDB")
-	frappe.db.sql_ddl(f"create table {CONTROL} (fail varchar(140)) engine=MyISAM")
-	frappe.db.sql(f"insert into {CONTROL} (fail) values ('')")
+	frappe.db.sql_ddl(f"create table {CONTROL} (fail varchar(140), deadlock varchar(140)) engine=MyISAM")
+	frappe.db.sql(f"insert into {CONTROL} (fail, deadlock) values ('', '')")
 	frappe.db.sql_ddl(
 		f"""create trigger {TRIGGER} before update on `tabSales Invoice` for each row
 		begin
 			if new.custom_processed = 1 then
 				insert into {ATTEMPTS} values (new.name, connection_id(), now(6));
+				if new.name = (select deadlock from {CONTROL}) then
+					-- once: the server's own deadlock error (1213), as InnoDB raises it
+					update {CONTROL} set deadlock = '';
+					signal sqlstate '40001' set mysql_errno = 1213, message_text = 'Deadlock found when trying to get lock';
+				end if;
 				if new.name = (select fail from {CONTROL}) then
 					signal sqlstate '45000' set message_text = '{FAILURE_MESSAGE}';
 				end if;
@@ -308,6 +314,23 @@ def test_a_failing_invoice_is_logged_and_skipped_once_per_run(invoice_trigger, d
 	drain()
 	assert (run_doc(third).status, run_doc(third).processed) == ("Completed", 1)
 	assert counts(PROCESSED)[failing] == 1
+
+
+def test_a_deadlocked_batch_is_rolled_back_and_queued_again(invoice_trigger, drain):
+	drafts = make_invoices(25)
+	victim = drafts[13]  # in the second batch, after three invoices of it were processed
+	invoice_trigger(deadlock=victim)
+	user = accounts_manager()
+
+	run = start(user, batch_size=10)["run"]
+	drain()
+
+	doc = run_doc(run)
+	assert (doc.status, doc.processed, doc.errors) == ("Completed", 25, 0)
+	processed = counts(PROCESSED)  # InnoDB: the rolled back batch's rows are gone
+	assert len(processed) == 25 and set(processed.values()) == {1}
+	assert counts(ATTEMPTS)[victim] == 2  # the batch ran again, under a new job id
+	assert frappe.get_all("Error Log") == []
 
 
 def test_a_killed_worker_loses_only_its_uncommitted_batch_and_the_run_goes_on(invoice_trigger, drain):
