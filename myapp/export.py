@@ -10,6 +10,7 @@ import frappe
 from frappe import _
 from frappe.model import data_fieldtypes
 
+from myapp.utils.arguments import parse_json_argument
 from myapp.utils.csvfile import PrivateCSVFile
 from myapp.utils.notify import notify_user
 
@@ -62,11 +63,7 @@ def validate_export_request(doctype: str, filters=None, fields=None) -> tuple[di
 
 	readable = exportable_fields(doctype)
 	if fields:
-		if isinstance(fields, str):
-			try:
-				fields = frappe.parse_json(fields)
-			except ValueError:
-				frappe.throw(_("Fields are not valid JSON"), frappe.DataError)
+		fields = parse_json_argument(fields, "Fields")
 		if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
 			frappe.throw(_("Fields must be a list of field names"))
 		unknown = [f for f in fields if f not in readable]
@@ -82,11 +79,7 @@ def parse_filters(doctype: str, filters) -> dict | list:
 	"""Filters from JSON (a dict or a list of [field, operator, value]), fields checked against the meta."""
 	if filters in (None, "", "null"):
 		return {}
-	if isinstance(filters, str):
-		try:
-			filters = frappe.parse_json(filters)
-		except ValueError:
-			frappe.throw(_("Filters are not valid JSON"), frappe.DataError)
+	filters = parse_json_argument(filters, "Filters")
 	if isinstance(filters, dict):
 		fieldnames = list(filters)
 	elif isinstance(filters, list):

@@ -14,6 +14,7 @@ from frappe import _
 from frappe.utils import flt, getdate
 
 from myapp.export import iterate_readable_rows, parse_filters
+from myapp.utils.arguments import parse_json_argument
 from myapp.utils.csvfile import PrivateCSVFile
 from myapp.utils.notify import notify_user
 from myapp.utils.progress import Progress
@@ -128,11 +129,7 @@ def get_report_type(report_type: str) -> ReportType:
 def parse_params(params) -> dict:
 	if params in (None, "", "null"):
 		return {}
-	if isinstance(params, str):
-		try:
-			params = frappe.parse_json(params)
-		except ValueError:
-			frappe.throw(_("Report parameters are not valid JSON"), frappe.DataError)
+	params = parse_json_argument(params, "Report parameters")
 	if not isinstance(params, dict):
 		frappe.throw(_("Report parameters must be a JSON object"), frappe.DataError)
 	return params
