@@ -11,17 +11,12 @@ import time
 import frappe
 from external_api_server import ExternalAPIServer, Reply, iso
 
-from scenes.base import Scene
+from scenes.base import Scene, ensure
 
 COMPANY = "Demo Sync Company"
 CUSTOMER = "Demo Sync Customer"
 ITEM = "DEMO-SYNC-ITEM"
 SERVER = None
-
-
-def ensure(doctype, name, **values):
-	if not frappe.db.exists(doctype, name):
-		frappe.get_doc({"doctype": doctype, **values}).insert(ignore_permissions=True)
 
 
 def start_server():

@@ -12,15 +12,10 @@ import time
 
 import frappe
 
-from scenes.base import Scene
+from scenes.base import Scene, ensure
 
 USER = "demo.sales@myapp.test"
 HEADER = ["customer_name", "customer_group", "territory", "customer_type"]
-
-
-def ensure(doctype, name, **values):
-	if not frappe.db.exists(doctype, name):
-		frappe.get_doc({"doctype": doctype, **values}).insert(ignore_permissions=True)
 
 
 def as_demo_user(fn, *args, **kwargs):
