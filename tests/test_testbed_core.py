@@ -267,3 +267,16 @@ def test_custom_fields_add_columns_idempotently():
 def test_dates_are_dates():
 	todo = make_todo("dated", date="2026-01-31")
 	assert frappe.get_doc("ToDo", todo.name).date == getdate("2026-01-31")
+
+
+def test_error_log_tracebacks_show_frame_variables_with_secrets_redacted():
+	def failing(password, customer):
+		raise ValueError("boom")
+
+	try:
+		failing("hunter2", "ACME-42")
+	except ValueError:
+		log = frappe.log_error(title="with context")
+	error = frappe.db.get_value("Error Log", log.name, "error")
+	assert "ACME-42" in error, "v15 logs each frame's variables"
+	assert "hunter2" not in error, "variables named like a secret are redacted"

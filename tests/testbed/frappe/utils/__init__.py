@@ -1,6 +1,7 @@
 # Testbed: frappe.utils with the names, signatures and behaviour of Frappe v15's
 # frappe/utils/__init__.py (the part myapp and the testbed use).
 
+import functools
 import hashlib
 import json
 import os
@@ -194,11 +195,44 @@ def get_traceback(with_context=False) -> str:
 	if not any([exc_type, exc_value, exc_tb]):
 		return ""
 
-	trace_list = traceback.format_exception(exc_type, exc_value, exc_tb)
-	tb = "".join(cstr(t) for t in trace_list)
+	if with_context:
+		# v15: every frame's local variables, secrets by name redacted (what Error Log and
+		# Scheduled Job Log show: an app must keep secrets out of its frames' variables)
+		from traceback_with_variables import iter_exc_lines
+
+		tb = "\n".join(iter_exc_lines(fmt=_traceback_sanitizer()))
+	else:
+		trace_list = traceback.format_exception(exc_type, exc_value, exc_tb)
+		tb = "".join(cstr(t) for t in trace_list)
 
 	bench_path = get_bench_path() + "/"
 	return tb.replace(bench_path, "")
+
+
+@functools.lru_cache(maxsize=1)
+def _traceback_sanitizer():
+	"""v15's variable printer: values of variables named like a secret become ********."""
+	from copy import deepcopy
+
+	from traceback_with_variables import Format
+
+	blocklist = ["password", "passwd", "secret", "token", "key", "pwd"]
+	placeholder = "********"
+
+	def dict_printer(value: dict) -> str:
+		value = deepcopy(value)
+		for key in blocklist:
+			if key in value:
+				value[key] = placeholder
+		return str(value)
+
+	return Format(
+		custom_var_printers=[
+			*[(name, lambda *a, **kw: placeholder) for name in blocklist],
+			(["_secret", dict, lambda *a, **kw: False], dict_printer),
+			(["_secret", frappe._dict, lambda *a, **kw: False], dict_printer),
+		],
+	)
 
 
 def log(event, details):
