@@ -230,7 +230,7 @@ def check_outcome(log_name, data, oracle, created, result=None):
 
 
 @pytest.fixture
-def masters():
+def masters(erpnext):
 	customer_masters()
 
 

@@ -55,7 +55,7 @@ ACTIVE = ("Queued", "Running")
 
 
 @pytest.fixture
-def observed():
+def observed(erpnext):
 	"""Triggers that record each invoice processed and each customer inserted."""
 	drop_observers()
 	frappe.db.sql_ddl(f"create table {INVOICE_ATTEMPTS} (invoice varchar(140), conn bigint) engine=MyISAM")

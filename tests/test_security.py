@@ -381,7 +381,7 @@ def assert_escaped(texts, minimum):
 	assert raw == [], f"unescaped HTML reached a user: {raw[:2]}"
 
 
-def test_html_in_csv_cells_and_file_names_is_escaped(drain, realtime_events):
+def test_html_in_csv_cells_and_file_names_is_escaped(erpnext, drain, realtime_events):
 	user = make_user("escape.importer@myapp.test", ["Sales Master Manager"])
 	customer_masters()
 	rows = [IMPORT_HEADER, [f"Good {PAYLOAD}", "Retail", "Europe", "Company"]]
@@ -400,7 +400,7 @@ def test_html_in_csv_cells_and_file_names_is_escaped(drain, realtime_events):
 	assert_escaped(user_facing_texts(realtime_events), minimum=4)
 
 
-def test_html_in_document_names_and_titles_is_escaped_in_reminders_and_reports(drain, realtime_events):
+def test_html_in_document_names_and_titles_is_escaped_in_reminders_and_reports(erpnext, drain, realtime_events):
 	from test_expiry import days, make_contract, make_rule
 
 	user = make_user("escape.owner@myapp.test", ["Sales User"])
