@@ -1,8 +1,8 @@
 """Example 1: daily database maintenance (`daily_long`, the long queue).
 
-Old Error Logs, Activity Logs, sent/expired/failed emails (with their recipients) and Versions
-beyond the newest few of each document, deleted set-based in committed batches within a time
-budget. Each cleanup is independent: one that fails is logged and the others still run.
+Old Error Logs, Activity Logs, sent/expired/failed emails (with their recipients), Versions
+beyond the newest few of each document and the app's own Sync Logs, deleted set-based in
+committed batches within a time budget. Each cleanup is independent: one that fails is logged and the others still run.
 """
 
 import frappe
@@ -29,6 +29,9 @@ def daily_database_maintenance() -> dict:
 		),
 		"versions_cleaned": lambda: cleanup_document_versions(
 			settings.version_retention_days, settings.versions_to_keep, batch_size, budget
+		),
+		"sync_logs_deleted": lambda: delete_older_than(
+			"Sync Log", settings.sync_log_retention_days, batch_size, budget
 		),
 	}
 	stats = {}

@@ -101,6 +101,21 @@ def test_versions_keep_the_five_newest_of_each_document_and_everything_recent():
 	assert all(exists("Version", name) for name in quiet + recent)
 
 
+def test_old_sync_logs_go_after_their_retention_days():
+	logs = {}
+	for age in (31, 29):
+		log = frappe.get_doc({"doctype": "Sync Log", "sync_type": "Push", "status": "Success"})
+		log.insert(ignore_permissions=True)
+		backdate("Sync Log", log.name, days_ago(age))
+		logs[age] = log.name
+	frappe.db.commit()
+
+	stats = daily_database_maintenance()
+
+	assert stats["sync_logs_deleted"] == 1
+	assert not exists("Sync Log", logs[31]) and exists("Sync Log", logs[29])
+
+
 def test_retention_days_come_from_maintenance_settings():
 	frappe.db.set_single_value("Maintenance Settings", "error_log_retention_days", 10)
 	eleven_days, nine_days = make_error_log(11), make_error_log(9)
