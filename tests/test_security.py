@@ -400,7 +400,9 @@ def test_html_in_csv_cells_and_file_names_is_escaped(erpnext, drain, realtime_ev
 	assert_escaped(user_facing_texts(realtime_events), minimum=4)
 
 
-def test_html_in_document_names_and_titles_is_escaped_in_reminders_and_reports(erpnext, drain, realtime_events):
+def test_html_in_document_names_and_titles_is_escaped_in_reminders_and_reports(
+	erpnext, drain, realtime_events
+):
 	from test_expiry import days, make_contract, make_rule
 
 	user = make_user("escape.owner@myapp.test", ["Sales User"])
