@@ -18,6 +18,7 @@ import support  # noqa: E402  (puts the testbed's frappe on sys.path)
 
 # isort: split
 import frappe  # noqa: E402
+from frappe.utils.background_jobs import is_job_enqueued  # noqa: E402
 from scenes import SCENES  # noqa: E402
 
 
@@ -26,9 +27,13 @@ def week_start(today: datetime.date) -> datetime.datetime:
 	return datetime.datetime.combine(monday, datetime.time(0, 0))
 
 
-def wait_for_worker(timeout=600):
+def wait_for_worker(job_types=(), timeout=600):
+	"""Until the queues are empty and each of `job_types`' jobs has ended (a job the worker has
+	just taken is briefly in neither the queue nor the started registry)."""
 	deadline = time.monotonic() + timeout
-	while support.pending_jobs() and time.monotonic() < deadline:
+	while time.monotonic() < deadline and (
+		support.pending_jobs() or any(is_job_enqueued(job_type.rq_job_id) for job_type in job_types)
+	):
 		time.sleep(0.2)
 	frappe.db.commit()
 
@@ -42,7 +47,7 @@ def tick(at: datetime.datetime) -> list[str]:
 		if job_type.is_event_due(at) and job_type.enqueue(force=True):
 			due.append(job_type)
 	frappe.db.commit()
-	wait_for_worker()
+	wait_for_worker(due)
 	for job_type in due:
 		frappe.db.set_value("Scheduled Job Type", job_type.name, "last_execution", at, update_modified=False)
 	frappe.db.commit()

@@ -10,10 +10,10 @@ import time
 
 import frappe
 from external_api_server import ExternalAPIServer, Reply, iso
+from sales_records import COMPANY, ensure_master_data, make_item
 
 from scenes.base import Scene, ensure
 
-COMPANY = "Demo Sync Company"
 CUSTOMER = "Demo Sync Customer"
 ITEM = "DEMO-SYNC-ITEM"
 SERVER = None
@@ -41,14 +41,8 @@ def start_server():
 
 
 def seed_masters():
-	ensure("Country", "Demoland", country_name="Demoland")
-	ensure("Currency", "EUR", currency_name="EUR")
-	ensure("Company", COMPANY, company_name=COMPANY, abbr="DSC", default_currency="EUR", country="Demoland")
-	ensure("UOM", "Nos", uom_name="Nos")
-	ensure("Item Group", "All Item Groups", item_group_name="All Item Groups", is_group=1)
-	ensure("Customer Group", "All Customer Groups", customer_group_name="All Customer Groups", is_group=1)
-	ensure("Territory", "All Territories", territory_name="All Territories", is_group=1)
-	ensure("Item", ITEM, item_code=ITEM, item_name="Demo item", item_group="All Item Groups", stock_uom="Nos")
+	ensure_master_data()
+	make_item(ITEM, "Demo item")
 	ensure(
 		"Customer",
 		CUSTOMER,
