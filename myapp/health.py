@@ -262,43 +262,48 @@ def send_alert(settings, to_alert: dict[str, str], ongoing: dict[str, str]):
 		reference_doctype=SETTINGS,
 		reference_name=SETTINGS,
 	)
-	recipients = alert_recipients(settings)
-	if not recipients:
-		frappe.logger("myapp.health").warning(f"{title}: no recipients in {SETTINGS}")
-		return
-	frappe.sendmail(
-		recipients=recipients,
-		subject=_("Scheduler Health Alert: {0}").format(frappe.local.site),
-		template="scheduler_health_alert",
-		args={
-			"site": frappe.local.site,
+	sent = email_recipients(
+		settings,
+		_("Scheduler Health Alert: {0}").format(frappe.local.site),
+		"scheduler_health_alert",
+		{
 			"issues": list(to_alert.values()),
 			"ongoing": list(ongoing.values()),
 			"quiet_period_minutes": cint(settings.quiet_period_minutes),
 		},
-		reference_doctype=SETTINGS,
-		reference_name=SETTINGS,
 	)
+	if not sent:
+		frappe.logger("myapp.health").warning(f"{title}: no recipients in {SETTINGS}")
 
 
 def send_recovery(settings, recovered: dict[str, dict], now: datetime.datetime):
 	messages = [value.get("message", key) for key, value in recovered.items()]
 	frappe.logger("myapp.health").info("Scheduler health recovered: " + " | ".join(messages))
-	recipients = alert_recipients(settings)
-	if not recipients:
-		return
-	frappe.sendmail(
-		recipients=recipients,
-		subject=_("Scheduler Health Recovered: {0}").format(frappe.local.site),
-		template="scheduler_health_recovered",
-		args={
-			"site": frappe.local.site,
+	email_recipients(
+		settings,
+		_("Scheduler Health Recovered: {0}").format(frappe.local.site),
+		"scheduler_health_recovered",
+		{
 			"recovered": [
 				{"message": value.get("message", key), "since": value.get("since")}
 				for key, value in recovered.items()
 			],
 			"now": str(now),
 		},
+	)
+
+
+def email_recipients(settings, subject: str, template: str, args: dict) -> bool:
+	"""One email about this site to the health check's recipients; False when there are none."""
+	recipients = alert_recipients(settings)
+	if not recipients:
+		return False
+	frappe.sendmail(
+		recipients=recipients,
+		subject=subject,
+		template=template,
+		args={"site": frappe.local.site, **args},
 		reference_doctype=SETTINGS,
 		reference_name=SETTINGS,
 	)
+	return True
