@@ -47,7 +47,7 @@ def get_doc(*args, **kwargs):
 class Document:
 	"""Fields live in `__dict__` as in Frappe's BaseDocument (so a field may be called `items`)."""
 
-	_internal = ("flags", "_doc_before_save", "_meta_cache")
+	_internal = ("flags", "_doc_before_save")
 
 	def __init__(self, *args, **kwargs):
 		self.flags = frappe._dict()
@@ -205,8 +205,6 @@ class Document:
 					child_doc.update_from_row(child)
 					self[df.fieldname].append(child_doc)
 		self.pop("__islocal", None)
-		if hasattr(self, "onload"):
-			pass
 
 	def update_from_row(self, row):
 		for key, value in row.items():
