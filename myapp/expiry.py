@@ -26,8 +26,9 @@ from frappe.utils import (
 	nowdate,
 )
 
-from myapp.install import doctype_exists
 from myapp.myapp.doctype.expiry_rule.expiry_rule import parse_days_before
+from myapp.utils import doctype_exists
+from myapp.utils.savepoint import isolated
 
 RULE = "Expiry Rule"
 LOG = "Expiry Notification Log"
@@ -148,15 +149,15 @@ def send_reminder(reminder) -> str:
 		# another run's row is in (this insert waited for that run's commit): nothing to send
 		frappe.db.rollback(save_point=savepoint)
 		return "already_sent"
-	try:
+	with isolated(
+		savepoint,
+		title=f"Expiry reminder for {reminder.rule.document_type} {reminder.doc.name} failed",
+		reference_doctype=reminder.rule.document_type,
+		reference_name=reminder.doc.name,
+		release=False,  # the claim above and the notification are undone together
+	) as unit:
 		notify(reminder)
-	except Exception:
-		frappe.db.rollback(save_point=savepoint)
-		frappe.log_error(
-			title=f"Expiry reminder for {reminder.rule.document_type} {reminder.doc.name} failed",
-			reference_doctype=reminder.rule.document_type,
-			reference_name=reminder.doc.name,
-		)
+	if unit.failed:
 		return "failed"
 	frappe.db.commit()
 	return "sent"

@@ -14,7 +14,6 @@ context, as every RQ callback in Frappe does, so they open the job's site themse
 """
 
 import csv
-import traceback as traceback_module
 
 import frappe
 from frappe import _
@@ -22,9 +21,10 @@ from frappe.model import data_fieldtypes
 from frappe.utils import cint, get_url_to_form, now_datetime, strip_html
 
 from myapp.utils.csvfile import FORMULA_TRIGGERS
-from myapp.utils.jobs import enqueue_once, site_context
+from myapp.utils.jobs import enqueue_once, job_site_callback
 from myapp.utils.notify import email_addresses, notify_user
 from myapp.utils.progress import Progress
+from myapp.utils.savepoint import isolated
 
 LOG_DOCTYPE = "CSV Import Log"
 FAILED_ROW_DOCTYPE = "CSV Import Log Failed Row"
@@ -350,20 +350,17 @@ class RowImporter:
 
 	def import_row(self, cells: list[str]) -> str | None:
 		"""Import one row in its own savepoint; the error message if it failed (rolled back)."""
-		frappe.db.savepoint(ROW_SAVEPOINT)
-		try:
+		# no RELEASE: the next row's SAVEPOINT of the same name replaces this one (a round trip less)
+		with isolated(ROW_SAVEPOINT, release=False) as unit:
 			if len(cells) > len(self.columns):
 				frappe.throw(_("The row has more cells than the header has columns"))
 			values = {column: cell_value(cell) for column, cell in zip(self.columns, cells, strict=False)}
 			self.save_row(values)
-		except Exception as e:
-			frappe.db.rollback(save_point=ROW_SAVEPOINT)
-			frappe.clear_messages()
-			message = strip_html(str(e)).strip() or e.__class__.__name__
-			return message[:MAX_ERROR_LENGTH]
-		# no RELEASE: the next row's SAVEPOINT of the same name replaces this one (a round trip less)
 		frappe.clear_messages()
-		return None
+		if not unit.failed:
+			return None
+		message = strip_html(str(unit.error)).strip() or unit.error.__class__.__name__
+		return message[:MAX_ERROR_LENGTH]
 
 	def save_row(self, values: dict):
 		"""Update the record named in `name` / `id` (with update_existing), else insert one.
@@ -437,32 +434,39 @@ def update_log(name: str, **values):
 	frappe.db.set_value(LOG_DOCTYPE, name, values, update_modified=False)
 
 
-# the job's callbacks (workflow 7): no site context here until site_context() opens it
+# the job's callbacks (workflow 7): RQ calls them without site context, job_site_callback opens it
+@job_site_callback
 def on_import_success(job, connection, result, *args, **kwargs):
 	"""RQ on_success of the import job: the final status from the job's result, then notify."""
-	with site_context(job):
-		import_log_name = job.kwargs["kwargs"]["import_log_name"]
-		result = result or {}
-		if result.get("status") == "Error":
-			finish_import(import_log_name, "Error", result.get("error"))
-		else:
-			errors = cint(frappe.db.get_value(LOG_DOCTYPE, import_log_name, "error_count"))
-			finish_import(import_log_name, "Completed with Errors" if errors else "Success")
+	import_log_name = job.kwargs["kwargs"]["import_log_name"]
+	result = result or {}
+	if result.get("status") == "Error":
+		finish_import(import_log_name, "Error", result.get("error"))
+	else:
+		errors = cint(frappe.db.get_value(LOG_DOCTYPE, import_log_name, "error_count"))
+		finish_import(import_log_name, "Completed with Errors" if errors else "Success")
 
 
+@job_site_callback
 def on_import_failure(job, connection, exc_type, exc_value, tb):
-	"""RQ on_failure of the import job (an exception or a timeout): status Error, Error Log, notify.
-	Rows committed before the failure stay; the next start resumes after them."""
-	with site_context(job):
-		import_log_name = job.kwargs["kwargs"]["import_log_name"]
-		message = strip_html(str(exc_value)).strip() or exc_type.__name__
+	"""RQ on_failure of the import job (an exception, a timeout or a killed worker): status Error,
+	notify. Rows committed before the failure stay; the next start resumes after them."""
+	from rq.exceptions import AbandonedJobError
+
+	import_log_name = job.kwargs["kwargs"]["import_log_name"]
+	if issubclass(exc_type, AbandonedJobError):
+		# no traceback anywhere else: execute_job logs only what the job itself raised
+		message = _("The worker running this import stopped. Start Import resumes after the last saved row.")
 		frappe.log_error(
-			title=_("Data Import {0} failed").format(import_log_name),
-			message="".join(traceback_module.format_exception(exc_type, exc_value, tb)),
+			title=_("CSV Import {0}: worker stopped").format(import_log_name),
+			message=message,
 			reference_doctype=LOG_DOCTYPE,
 			reference_name=import_log_name,
 		)
-		finish_import(import_log_name, "Error", message[:MAX_ERROR_LENGTH])
+	else:
+		# execute_job has logged the traceback (titled with the job's method): one Error Log per failure
+		message = strip_html(str(exc_value)).strip() or exc_type.__name__
+	finish_import(import_log_name, "Error", message[:MAX_ERROR_LENGTH])
 
 
 def finish_import(import_log_name: str, status: str, error_message: str | None = None):

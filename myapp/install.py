@@ -8,6 +8,7 @@ import frappe
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 from frappe.utils import cast
 
+from myapp.utils import doctype_exists
 from myapp.workspace import add_sales_order_sync_card
 
 # Settings Singles whose defaults (from their DocType JSON) are filled in when missing.
@@ -194,10 +195,6 @@ def setup():
 	create_default_expiry_rules()
 	add_sales_order_sync_card()  # after the custom fields it counts by
 	frappe.db.commit()
-
-
-def doctype_exists(doctype: str) -> bool:
-	return bool(frappe.db.exists("DocType", doctype))
 
 
 def create_app_custom_fields():

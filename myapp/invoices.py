@@ -14,9 +14,10 @@ from frappe import _
 from frappe.utils import cint, now_datetime
 from frappe.utils.background_jobs import get_jobs
 
-from myapp.utils.jobs import enqueue_once, site_context
+from myapp.utils.jobs import enqueue_once, job_site_callback
 from myapp.utils.notify import notify_user
 from myapp.utils.progress import Progress
+from myapp.utils.savepoint import isolated
 
 RUN_DOCTYPE = "Invoice Processing Run"
 INVOICE_DOCTYPE = "Sales Invoice"
@@ -118,8 +119,8 @@ def process_invoices_batch(
 ):
 	"""One batch of `run`: claim, chain the next batch, process each invoice in a savepoint, commit.
 
-	A deadlock or lock wait timeout rolls the whole batch back (InnoDB undoes savepoints too) and
-	Frappe v15's execute_job does not retry those errors, so the batch is queued again under a new
+	A deadlock (InnoDB undoes the whole transaction, savepoints too) or a lock wait timeout rolls
+	the whole batch back and Frappe v15's execute_job does not retry those errors, so the batch is queued again under a new
 	job id, up to MAX_BATCH_ATTEMPTS times, before it fails the run."""
 	status = frappe.db.get_value(RUN_DOCTYPE, run, "status")
 	if status not in ACTIVE_STATUSES:
@@ -209,24 +210,19 @@ def enqueue_batch(run: str, batch_size: int, attempt: int = 0):
 
 def process_in_savepoint(name: str, run: str) -> str | None:
 	"""Process one invoice; on failure undo its writes alone, log it and stamp it as failed in `run`."""
-	savepoint = "myapp_invoice"
-	frappe.db.savepoint(savepoint)
-	try:
+	with isolated(
+		"myapp_invoice",
+		title=f"Invoice processing: {name} failed in run {run}",
+		reference_doctype=INVOICE_DOCTYPE,
+		reference_name=name,
+		raise_lock_timeouts=True,
+	) as unit:
+		# a deadlock or lock wait timeout is raised: process_invoices_batch redoes the whole batch
 		process_single_invoice(name, run)
-	except Exception as e:
-		if isinstance(e, frappe.QueryDeadlockError | frappe.QueryTimeoutError) or frappe.db.is_deadlocked(e):
-			# InnoDB rolled back the whole batch, savepoint included: process_invoices_batch retries it
-			raise
-		frappe.db.rollback(save_point=savepoint)
-		frappe.log_error(
-			title=f"Invoice processing: {name} failed in run {run}",
-			reference_doctype=INVOICE_DOCTYPE,
-			reference_name=name,
-		)
-		frappe.db.set_value(INVOICE_DOCTYPE, name, "custom_processing_run", run, update_modified=False)
-		return str(e) or e.__class__.__name__
-	frappe.db.release_savepoint(savepoint)
-	return None
+	if not unit.failed:
+		return None
+	frappe.db.set_value(INVOICE_DOCTYPE, name, "custom_processing_run", run, update_modified=False)
+	return str(unit.error) or unit.error.__class__.__name__
 
 
 def process_single_invoice(invoice_name: str, run: str | None = None):
@@ -328,6 +324,7 @@ def finish_run(run: str):
 		notify_user(current.started_by, message.format(run, current.processed), indicator="green")
 
 
+@job_site_callback
 def on_batch_failure(job, connection, type, value, traceback):
 	"""RQ callback when a batch job raised (after Frappe's retries): the run stops as Failed.
 
@@ -343,23 +340,20 @@ def on_batch_failure(job, connection, type, value, traceback):
 	if issubclass(type, AbandonedJobError):
 		return
 	run = job.kwargs["kwargs"]["run"]
-	with site_context(job):
-		current = frappe.db.get_value(
-			RUN_DOCTYPE, run, ["status", "started_by"], as_dict=True, for_update=True
-		)
-		if not current or current.status not in ACTIVE_STATUSES:
-			return
-		frappe.db.set_value(
-			RUN_DOCTYPE,
-			run,
-			{
-				"status": "Failed",
-				"finished_at": now_datetime(),
-				"failure": f"{type.__name__}: {value}"[:1000],
-			},
-		)
-		notify_user(
-			current.started_by,
-			_("Invoice processing run {0} failed: {1}. Start it again to continue.").format(run, value),
-			indicator="red",
-		)
+	current = frappe.db.get_value(RUN_DOCTYPE, run, ["status", "started_by"], as_dict=True, for_update=True)
+	if not current or current.status not in ACTIVE_STATUSES:
+		return
+	frappe.db.set_value(
+		RUN_DOCTYPE,
+		run,
+		{
+			"status": "Failed",
+			"finished_at": now_datetime(),
+			"failure": f"{type.__name__}: {value}"[:1000],
+		},
+	)
+	notify_user(
+		current.started_by,
+		_("Invoice processing run {0} failed: {1}. Start it again to continue.").format(run, value),
+		indicator="red",
+	)

@@ -13,13 +13,14 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, cint, format_date, getdate, nowdate, validate_email_address
 
-from myapp.install import doctype_exists
 from myapp.summary import (
 	created_between,
 	format_revenue,
 	revenue_by_currency,
 	submitted_and_created_between,
 )
+from myapp.utils import doctype_exists
+from myapp.utils.savepoint import isolated
 
 REPORT_SETTINGS = "Report Settings"
 SUBSCRIBED_FIELD = "custom_weekly_digest"
@@ -40,12 +41,13 @@ def send_weekly_digest() -> dict | None:
 	digest = compile_weekly_digest(
 		start, end, cint(frappe.db.get_single_value(REPORT_SETTINGS, "digest_top_items")) or 5
 	)
-	stats = {"sent": 0, "already_sent": 0, "failed": 0}
+	stats = {"sent": 0, "already_sent": 0, "unsubscribed": 0, "failed": 0}
 	for subscriber in subscribers():
 		outcome = send_digest_safely(subscriber, digest)
 		stats[outcome] += 1
 	logger.info(
-		f"Weekly digest {start}..{end}: sent {stats['sent']}, already sent {stats['already_sent']}, failed {stats['failed']}"
+		f"Weekly digest {start}..{end}: sent {stats['sent']}, already sent {stats['already_sent']}, "
+		f"unsubscribed {stats['unsubscribed']}, failed {stats['failed']}"
 	)
 	return stats
 
@@ -114,31 +116,25 @@ def subscribers() -> list[dict]:
 
 
 def send_digest_safely(subscriber: dict, digest: dict) -> str:
-	"""'sent', 'already_sent' or 'failed'; commits (and so unlocks the user's row) per user."""
+	"""'sent', 'already_sent', 'unsubscribed' or 'failed'; commits (and so unlocks the user's row) per user."""
 	if subscriber.get(SENT_FOR_FIELD) and getdate(subscriber.get(SENT_FOR_FIELD)) == digest.period_start:
 		return "already_sent"
-	savepoint = "weekly_digest_user"
-	frappe.db.savepoint(savepoint)
-	try:
-		sent = send_digest_to_user(subscriber, digest)
-	except Exception:
-		frappe.db.rollback(save_point=savepoint)
-		frappe.log_error(
-			title=f"Weekly digest: could not send to {subscriber.name}",
-			reference_doctype="User",
-			reference_name=subscriber.name,
-		)
-		frappe.db.commit()
-		return "failed"
+	with isolated(
+		"weekly_digest_user",
+		title=f"Weekly digest: could not send to {subscriber.name}",
+		reference_doctype="User",
+		reference_name=subscriber.name,
+	) as unit:
+		outcome = send_digest_to_user(subscriber, digest)
 	frappe.db.commit()
-	return "sent" if sent else "already_sent"
+	return "failed" if unit.failed else outcome
 
 
-def send_digest_to_user(subscriber: dict, digest: dict) -> bool:
+def send_digest_to_user(subscriber: dict, digest: dict) -> str:
 	# The row lock makes a concurrent run wait here, then see the week as sent.
 	sent_for = frappe.db.get_value("User", subscriber.name, SENT_FOR_FIELD, for_update=True)
 	if sent_for and getdate(sent_for) == digest.period_start:
-		return False
+		return "already_sent"
 
 	if not validate_email_address(subscriber.email):
 		frappe.throw(
@@ -152,11 +148,13 @@ def send_digest_to_user(subscriber: dict, digest: dict) -> bool:
 		reference_doctype="User",
 		reference_name=subscriber.name,
 	)
-	if not queued:
+	if queued is None:
 		# Frappe logs and drops an email it cannot build instead of raising
 		frappe.throw(_("The digest email to {0} could not be queued").format(subscriber.email))
+	# An empty list: the address unsubscribed from all email (Email Unsubscribe). Not a failure:
+	# the week counts as handled, so the next run does not try (and log) again.
 	frappe.db.set_value("User", subscriber.name, SENT_FOR_FIELD, digest.period_start, update_modified=False)
-	return True
+	return "sent" if queued else "unsubscribed"
 
 
 def render_digest(subscriber: dict, digest: dict) -> tuple[str, str]:

@@ -13,6 +13,7 @@ from myapp.invoices import process_invoices_batch  # noqa: F401  (workflow 4's c
 from myapp.reports import generate_report_with_progress  # noqa: F401
 from myapp.summary import weekday_summary_email  # noqa: F401
 from myapp.sync import sync_to_external_system  # noqa: F401  (workflow 5's hourly sweep, by its seed path)
+from myapp.utils.savepoint import isolated
 
 MAINTENANCE_SETTINGS = "Maintenance Settings"
 FILE_BATCH_SIZE = 100
@@ -56,17 +57,12 @@ def old_unattached_private_files(cutoff, limit: int, exclude: list[str]) -> list
 
 
 def delete_file(name: str) -> bool:
-	savepoint = "daily_cleanup_file"
-	frappe.db.savepoint(savepoint)
-	try:
-		frappe.delete_doc("File", name, ignore_permissions=True)
-	except Exception:
-		frappe.db.rollback(save_point=savepoint)
-		frappe.log_error(
-			title=f"Daily cleanup: could not delete File {name}",
-			reference_doctype="File",
-			reference_name=name,
-		)
-		return False
-	frappe.db.release_savepoint(savepoint)
-	return True
+	with isolated(
+		"daily_cleanup_file",
+		title=f"Daily cleanup: could not delete File {name}",
+		reference_doctype="File",
+		reference_name=name,
+	) as unit:
+		# permanently: a Deleted Document copy per file would be kept for a file already gone from disk
+		frappe.delete_doc("File", name, ignore_permissions=True, delete_permanently=True)
+	return not unit.failed

@@ -32,7 +32,7 @@ import frappe
 
 # Tables whose rows tests create; emptied before each test (only these: a bench site keeps the rest).
 DATA_TABLES = (
-	"Error Log", "Activity Log", "Email Queue", "Email Queue Recipient", "Version", "Deleted Document",
+	"Error Log", "Activity Log", "Email Queue", "Email Queue Recipient", "Email Unsubscribe", "Version", "Deleted Document",
 	"Scheduled Job Log", "Notification Log", "User Permission", "ToDo", "Comment",
 	"Customer", "Sales Order", "Sales Order Item", "Sales Invoice", "Sales Invoice Item", "Contract", "Issue",
 	"CSV Import Log", "CSV Import Log Failed Row", "Expiry Notification Log", "Invoice Processing Run", "Sync Log",

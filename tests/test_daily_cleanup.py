@@ -54,6 +54,8 @@ def test_deletes_only_old_private_unattached_files_and_their_disk_copies():
 		assert exists(kept.name)
 		assert os.path.exists(disk_path(kept))
 	assert frappe.db.exists("File", "Home"), "folders are never deleted"
+	# deleted for good: no Deleted Document copy of a file already gone from disk
+	assert frappe.get_all("Deleted Document", filters={"deleted_doctype": "File"}) == []
 
 
 def test_folders_are_never_candidates():

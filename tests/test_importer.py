@@ -226,9 +226,8 @@ def test_callbacks_update_the_log_with_no_site_context(drain, sites_path, monkey
 	assert frappe.local.site == site
 	log = log_of(name)
 	assert (log.status, log.error_message) == ("Error", "disk full")
-	assert frappe.get_all("Error Log", filters={"reference_name": name}, pluck="method") == [
-		f"Data Import {name} failed"
-	]
+	# the traceback is execute_job's Error Log: the callback writes no second one
+	assert frappe.get_all("Error Log", pluck="method") == []
 
 	frappe.db.commit()
 	frappe.destroy()
@@ -237,6 +236,36 @@ def test_callbacks_update_the_log_with_no_site_context(drain, sites_path, monkey
 	finally:
 		connect_site()
 	assert log_of(name).status == "Success"
+
+
+def test_an_abandoned_job_callback_inside_a_request_reuses_its_context_and_leaves_it_open(monkeypatch):
+	"""rq 1.15 runs an abandoned job's failure callback inside StartedJobRegistry.cleanup(), which
+	v15's RQ Job list calls in a web request: the request's context, connection and user stay."""
+	from frappe.utils.background_jobs import create_job_id, get_redis_conn
+	from rq.exceptions import AbandonedJobError
+	from rq.job import Job
+
+	name = start(upload_csv("c.csv", [HEADER, good(1)]))
+	job = Job.fetch(
+		create_job_id(import_job_id("Customer", log_of(name).import_file)), connection=get_redis_conn()
+	)
+	frappe.db.commit()
+	viewer = make_user("viewer@myapp.test", roles=["System Manager"])
+	frappe.set_user(viewer)
+	connection, site = frappe.db, frappe.local.site
+	frappe.local.flags.commit = False
+	frappe.db.sql("select 1")
+
+	on_import_failure(job, None, AbandonedJobError, AbandonedJobError(), None)
+
+	assert (frappe.local.site, frappe.db, frappe.session.user) == (site, connection, viewer)
+	assert frappe.local.flags.commit  # the request (even a GET) commits what the callback wrote
+	log = log_of(name)
+	assert log.status == "Error" and "Start Import resumes" in log.error_message
+	assert frappe.get_all("Error Log", filters={"reference_name": name}, pluck="method") == [
+		f"CSV Import {name}: worker stopped"
+	]
+	frappe.set_user("Administrator")
 
 
 def test_a_failing_job_ends_in_error_through_on_failure_and_releases_its_claim(drain, realtime_events):
@@ -251,9 +280,8 @@ def test_a_failing_job_ends_in_error_through_on_failure_and_releases_its_claim(d
 	drain()
 	log = log_of(name)
 	assert log.status == "Error" and "No such file" in log.error_message
-	assert frappe.get_all("Error Log", filters={"reference_name": name}, pluck="method") == [
-		f"Data Import {name} failed"
-	]
+	# one failure, one Error Log: execute_job's, titled with the job's method
+	assert frappe.get_all("Error Log", pluck="method") == ["myapp.importer.run_csv_import"]
 	assert len(messages(realtime_events, "Administrator", "red")) == 1
 	assert not is_claimed(job_id)
 

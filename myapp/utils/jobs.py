@@ -8,7 +8,9 @@ stale and may be taken over.
 """
 
 import datetime
+import functools
 import json
+import threading
 import time
 
 import frappe
@@ -198,8 +200,51 @@ def _import(path: str):
 	return getattr(importlib.import_module(module), attr)
 
 
+def job_site_callback(callback):
+	"""Decorate an RQ callback `(job, connection, ...)` that works on the job's site.
+
+	In a worker, Frappe has destroyed the job's context before RQ calls a callback: one is opened
+	as the job's user, committed (rolled back on an exception) and destroyed (`site_context`).
+	But rq 1.15 also runs the failure callback of an abandoned job (a killed worker) inside
+	`StartedJobRegistry.cleanup()`, which v15's RQ Job list triggers in a web request, for the
+	bench-wide registry: a context of the job's site is then reused as it is, and a context of
+	another site is left untouched while the callback runs on a thread of its own.
+	"""
+
+	@functools.wraps(callback)
+	def run(job, connection, *args, **kwargs):
+		open_site = getattr(frappe.local, "site", None)
+		if open_site and open_site != job.kwargs["site"]:
+			return _on_own_thread(run, job, connection, *args, **kwargs)
+		with site_context(job):
+			return callback(job, connection, *args, **kwargs)
+
+	return run
+
+
+def _on_own_thread(function, *args, **kwargs):
+	# frappe.local is per thread (a ContextVar in v15): a new thread starts with no site open
+	outcome = {}
+
+	def target():
+		try:
+			outcome["result"] = function(*args, **kwargs)
+		except BaseException as e:
+			outcome["error"] = e
+
+	thread = threading.Thread(target=target, name="myapp-job-callback")
+	thread.start()
+	thread.join()
+	if "error" in outcome:
+		raise outcome["error"]
+	return outcome.get("result")
+
+
 def site_context(job):
-	"""`with site_context(job):` gives an RQ callback the job's site (Frappe has none there)."""
+	"""`with site_context(job):` the job's site, as `job_site_callback` describes: a new context
+	when none is open, the open one when it is the job's site."""
+	if getattr(frappe.local, "site", None) == job.kwargs["site"] and getattr(frappe.local, "db", None):
+		return _ReusedSiteContext()
 	return _SiteContext(job.kwargs["site"], job.kwargs.get("user"))
 
 
@@ -223,3 +268,22 @@ class _SiteContext:
 				frappe.db.commit()
 		finally:
 			frappe.destroy()
+
+
+class _ReusedSiteContext:
+	"""The caller's open context: the callback's writes join its transaction (undone alone on an
+	exception), and nothing of it is committed, rolled back, switched or destroyed here."""
+
+	SAVEPOINT = "myapp_job_callback"
+
+	def __enter__(self):
+		frappe.db.savepoint(self.SAVEPOINT)
+		return frappe.local
+
+	def __exit__(self, exc_type, exc, tb):
+		if exc_type:
+			frappe.db.rollback(save_point=self.SAVEPOINT)
+			return False
+		frappe.db.release_savepoint(self.SAVEPOINT)
+		frappe.local.flags.commit = True  # v15 commits a request that set it, whatever its method
+		return False
