@@ -13,6 +13,7 @@ from frappe.model import data_fieldtypes
 from myapp.utils.arguments import parse_json_argument
 from myapp.utils.csvfile import PrivateCSVFile
 from myapp.utils.notify import notify_user
+from myapp.utils.permissions import permlevels
 
 EXPORT_QUEUE = "long"
 EXPORT_TIMEOUT = 30 * 60
@@ -20,21 +21,10 @@ EXPORT_TIMEOUT = 30 * 60
 NOT_EXPORTED_FIELDTYPES = ("Password", "Signature", "Geolocation")
 
 
-def readable_permlevels(doctype: str, user: str) -> set[int]:
-	"""Permission levels at which `user` has read on `doctype` (0 whenever get_list lets them in)."""
-	if user == "Administrator":
-		return {level for level in range(10)}
-	roles = set(frappe.get_roles(user))
-	levels = {0}
-	for perm in frappe.get_meta(doctype).permissions:
-		if perm.get("read") and perm.get("role") in roles:
-			levels.add(perm.get("permlevel") or 0)
-	return levels
-
-
 def exportable_fields(doctype: str, user: str | None = None) -> list[str]:
 	"""`name` and every value field of `doctype` the user may read, in form order."""
-	levels = readable_permlevels(doctype, user or frappe.session.user)
+	# level 0 whenever get_list lets the user in (a User Permission or a share, say)
+	levels = {0} | permlevels(doctype, "read", user)
 	fields = ["name"]
 	for df in frappe.get_meta(doctype).fields:
 		if (
@@ -56,10 +46,28 @@ def check_exportable_doctype(doctype: str):
 		frappe.throw(_("{0} cannot be exported: it has no list of records").format(_(doctype)))
 
 
+def export_limited_to_own_records(doctype: str) -> bool:
+	"""v15's rule for exports (`frappe.permissions.can_export`, as Report View applies it): the
+	export right on the DocType (System Managers have it everywhere), or export "if owner", which
+	limits the export to the records the user owns (True). Throws when the user may export none."""
+	from frappe.permissions import can_export
+
+	if can_export(doctype):
+		return False
+	if can_export(doctype, is_owner=True):
+		return True
+	frappe.throw(_("You are not allowed to export {0}").format(_(doctype)), frappe.PermissionError)
+
+
 def validate_export_request(doctype: str, filters=None, fields=None) -> tuple[dict | list, list[str]]:
-	"""Parsed and checked filters and fields; throws a clear error for anything unknown."""
+	"""Parsed and checked filters and fields (a clear error for anything unknown), after the
+	user's read and export rights; limited to the user's own records where export is "if owner"."""
 	check_exportable_doctype(doctype)
+	frappe.has_permission(doctype, "read", throw=True)
+	own_records_only = export_limited_to_own_records(doctype)
 	filters = parse_filters(doctype, filters)
+	if own_records_only:
+		filters = [*filter_list(filters), ["owner", "=", frappe.session.user]]
 
 	readable = exportable_fields(doctype)
 	if fields:
@@ -103,6 +111,16 @@ def parse_filters(doctype: str, filters) -> dict | list:
 			_("{0} has no field {1}").format(_(doctype), ", ".join(str(f) for f in unknown)), frappe.DataError
 		)
 	return filters
+
+
+def filter_list(filters: dict | list) -> list:
+	"""Filters as a list of [field, operator, value]: a dict's values are `value` or `[operator, value]`."""
+	if not isinstance(filters, dict):
+		return list(filters)
+	return [
+		[field, *value] if isinstance(value, list | tuple) else [field, "=", value]
+		for field, value in filters.items()
+	]
 
 
 def iterate_readable_rows(doctype: str, fields: list[str], filters=None, order_by="name asc"):

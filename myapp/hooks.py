@@ -10,6 +10,8 @@ app_license = "mit"
 # Idempotent: custom fields and default settings, again on every migrate (ERPNext may arrive later).
 after_install = "myapp.install.after_install"
 after_migrate = "myapp.install.after_migrate"
+# What Frappe's uninstall leaves: custom field columns, an index, the app's Scheduled Job Types.
+before_uninstall = "myapp.install.before_uninstall"
 
 # Scheduled Tasks
 # ---------------
@@ -31,6 +33,11 @@ scheduler_events = {
 		"0 9 * * 1-5": ["myapp.tasks.weekday_summary_email"],
 		"0 8 * * 1": ["myapp.newsletter.send_weekly_digest"],
 	},
+}
+
+# Frappe's Log Settings clears old Sync Logs daily (days editable there, like Error Log's 14)
+default_log_clearing_doctypes = {
+	"Sync Log": 30,
 }
 
 # External sync (myapp.sync): a submitted order, or a submitted amendment, waits for the next push.

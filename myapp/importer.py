@@ -17,13 +17,14 @@ import csv
 
 import frappe
 from frappe import _
-from frappe.model import data_fieldtypes
+from frappe.model import CORE_DOCTYPES, data_fieldtypes
 from frappe.utils import cint, get_url_to_form, now_datetime, strip_html
 
 from myapp.utils.csvfile import FORMULA_TRIGGERS
 from myapp.utils.jobs import enqueue_once, job_site_callback
 from myapp.utils.notify import email_addresses, notify_user
-from myapp.utils.progress import Progress
+from myapp.utils.permissions import permlevels
+from myapp.utils.progress import Progress, publish_doc_update
 from myapp.utils.savepoint import isolated
 
 LOG_DOCTYPE = "CSV Import Log"
@@ -35,6 +36,8 @@ FINISHED_STATUSES = ("Success", "Completed with Errors")
 IDENTIFIER_COLUMNS = ("name", "id")
 ROW_SAVEPOINT = "myapp_import_row"
 MAX_ERROR_LENGTH = 1000
+# As v15's Data Import: no import into the DocTypes that define DocTypes, fields and permissions.
+BLOCKED_DOCTYPES = CORE_DOCTYPES - {"User", "Role", "Print Format"}
 # A cell longer than this makes the file unreadable (a clear error before any row is written).
 MAX_CELL_CHARACTERS = 10 * 1024 * 1024
 # Field types that hold no value of their own or are computed.
@@ -51,12 +54,24 @@ def import_job_id(doctype: str, file_url: str) -> str:
 	return f"csv_import::{doctype}::{file_url}"
 
 
+def can_import(doctype: str) -> bool:
+	"""The DocTypes v15's Data Import offers (`frappe.boot.user.can_import`): import permission,
+	or a System Manager on a DocType that allows import; never a core DocType it blocks."""
+	if doctype in BLOCKED_DOCTYPES:
+		return False
+	if frappe.has_permission(doctype, "import"):
+		return True
+	return "System Manager" in frappe.get_roles() and bool(frappe.get_meta(doctype).allow_import)
+
+
 def check_import_permission(doctype: str, update_existing: bool):
-	if not frappe.db.exists("DocType", doctype):
+	if not isinstance(doctype, str) or not frappe.db.exists("DocType", doctype):
 		frappe.throw(_("DocType {0} does not exist").format(frappe.bold(doctype)), frappe.DoesNotExistError)
 	meta = frappe.get_meta(doctype)
 	if meta.issingle or meta.istable:
 		frappe.throw(_("Cannot import into {0}: it has no list of records").format(_(doctype)))
+	if not can_import(doctype):
+		frappe.throw(_("You are not allowed to import {0}").format(_(doctype)), frappe.PermissionError)
 	frappe.has_permission(doctype, "create", throw=True)
 	if update_existing:
 		frappe.has_permission(doctype, "write", throw=True)
@@ -239,6 +254,19 @@ def map_header(doctype: str, header: list[str], update_existing=False) -> list[s
 			_("Unknown columns for {0}: {1}. Use field names or labels of {0}.").format(
 				_(doctype), ", ".join(unknown)
 			),
+			ImportFileError,
+		)
+	# v15 silently resets a value the user may not write (a field of a higher permlevel): the row
+	# would count as imported without it, so such a column is refused before any row
+	writable = permlevels(doctype, "write")
+	not_writable = [
+		fields[c].get("label") or c
+		for c in columns
+		if c in fields and (fields[c].get("permlevel") or 0) not in writable
+	]
+	if not_writable:
+		frappe.throw(
+			_("You may not set these columns of {0}: {1}").format(_(doctype), ", ".join(not_writable)),
 			ImportFileError,
 		)
 	repeated = sorted({c for c in columns if columns.count(c) > 1})
@@ -474,6 +502,7 @@ def finish_import(import_log_name: str, status: str, error_message: str | None =
 	if error_message:
 		values["error_message"] = error_message
 	update_log(import_log_name, **values)
+	publish_doc_update(LOG_DOCTYPE, import_log_name)
 	notify_import_finished(import_log_name)
 
 

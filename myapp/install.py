@@ -11,6 +11,8 @@ from frappe.utils import cast
 from myapp.utils import doctype_exists
 from myapp.workspace import add_sales_order_sync_card
 
+APP_MODULE = "MyApp"
+
 # Settings Singles whose defaults (from their DocType JSON) are filled in when missing.
 APP_SETTINGS = ("Maintenance Settings", "Sync Settings", "Report Settings", "Scheduler Health Settings")
 
@@ -198,9 +200,42 @@ def setup():
 
 
 def create_app_custom_fields():
-	available = {doctype: fields for doctype, fields in CUSTOM_FIELDS.items() if doctype_exists(doctype)}
+	# `module` ties each field to the app, so Frappe shows whose it is (and updates old installs)
+	available = {
+		doctype: [{**field, "module": APP_MODULE} for field in fields]
+		for doctype, fields in CUSTOM_FIELDS.items()
+		if doctype_exists(doctype)
+	}
 	if available:
 		create_custom_fields(available, ignore_validate=True)
+
+
+def before_uninstall():
+	"""`bench --site S uninstall-app myapp`: remove what the app added outside its own module.
+
+	Frappe deletes the app's DocTypes (and tables), workspace and number cards with its module,
+	but not the columns of custom fields it added to other apps' DocTypes, an index on such a
+	table, or the Scheduled Job Types of its hooks (the scheduler would go on calling code that
+	is gone)."""
+	if doctype_exists("Sales Invoice"):
+		table = "tabSales Invoice"
+		if frappe.db.has_index(table, INVOICE_PROCESSING_INDEX):
+			frappe.db.sql_ddl(f"alter table `{table}` drop index `{INVOICE_PROCESSING_INDEX}`")
+	for doctype, fields in CUSTOM_FIELDS.items():
+		for field in fields:
+			name = frappe.db.get_value("Custom Field", {"dt": doctype, "fieldname": field["fieldname"]})
+			if name:
+				frappe.delete_doc("Custom Field", name, ignore_permissions=True, force=True)
+			if doctype_exists(doctype) and frappe.db.has_column(doctype, field["fieldname"]):
+				frappe.db.sql_ddl(f"alter table `tab{doctype}` drop column `{field['fieldname']}`")
+		if doctype_exists(doctype):
+			frappe.clear_cache(doctype=doctype)
+	for job_type in frappe.get_all(
+		"Scheduled Job Type", filters={"method": ("like", "myapp.%")}, pluck="name"
+	):
+		# its on_trash deletes the job type's Scheduled Job Logs
+		frappe.delete_doc("Scheduled Job Type", job_type, ignore_permissions=True, force=True)
+	frappe.db.commit()
 
 
 def add_invoice_processing_index():

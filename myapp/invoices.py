@@ -16,7 +16,7 @@ from frappe.utils.background_jobs import get_jobs
 
 from myapp.utils.jobs import enqueue_once, job_site_callback
 from myapp.utils.notify import notify_user
-from myapp.utils.progress import Progress
+from myapp.utils.progress import Progress, publish_doc_update
 from myapp.utils.savepoint import isolated
 
 RUN_DOCTYPE = "Invoice Processing Run"
@@ -115,13 +115,21 @@ def run_has_jobs(run: str) -> bool:
 
 
 def process_invoices_batch(
-	run: str, batch_size: int = DEFAULT_BATCH_SIZE, batch_job_id: str | None = None, attempt: int = 0
+	run: str | None = None,
+	batch_size: int = DEFAULT_BATCH_SIZE,
+	batch_job_id: str | None = None,
+	attempt: int = 0,
 ):
 	"""One batch of `run`: claim, chain the next batch, process each invoice in a savepoint, commit.
 
 	A deadlock (InnoDB undoes the whole transaction, savepoints too) or a lock wait timeout rolls
-	the whole batch back and Frappe v15's execute_job does not retry those errors, so the batch is queued again under a new
-	job id, up to MAX_BATCH_ATTEMPTS times, before it fails the run."""
+	the whole batch back and Frappe v15's execute_job does not retry those errors, so the batch is
+	queued again under a new job id, up to MAX_BATCH_ATTEMPTS times, before it fails the run.
+
+	Without a run (`bench execute myapp.tasks.process_invoices_batch`), it starts one, or resumes
+	the active run whose jobs are gone, as the "Process Draft Invoices" button does."""
+	if not run:
+		return start_run(batch_size)
 	status = frappe.db.get_value(RUN_DOCTYPE, run, "status")
 	if status not in ACTIVE_STATUSES:
 		return {"processed": 0, "errors": 0}
@@ -308,6 +316,7 @@ def finish_run(run: str):
 			"total": max(cint(current.total), cint(current.processed) + cint(current.errors)),
 		},
 	)
+	publish_doc_update(RUN_DOCTYPE, run)
 	frappe.db.commit()
 	frappe.logger("myapp.invoices").info(
 		f"Invoice processing run {run}: {current.processed} processed, {current.errors} errors"
@@ -352,6 +361,7 @@ def on_batch_failure(job, connection, type, value, traceback):
 			"failure": f"{type.__name__}: {value}"[:1000],
 		},
 	)
+	publish_doc_update(RUN_DOCTYPE, run)
 	notify_user(
 		current.started_by,
 		_("Invoice processing run {0} failed: {1}. Start it again to continue.").format(run, value),

@@ -1,8 +1,10 @@
 """Example 1: daily database maintenance (`daily_long`, the long queue).
 
-Old Error Logs, Activity Logs, sent/expired/failed emails (with their recipients), Versions
-beyond the newest few of each document and the app's own Sync Logs, deleted set-based in
-committed batches within a time budget. Each cleanup is independent: one that fails is logged and the others still run.
+Old Error Logs, Activity Logs, sent/expired/failed emails (with their recipients) and Versions
+beyond the newest few of each document, deleted set-based in committed batches within a time
+budget. Frappe's Log Settings clears some of these too, each with its own days (Error Log 14,
+Email Queue 30, Activity Log 90 by default): whichever is shorter wins. The app's own Sync Log is
+registered with Log Settings (hooks.py), not cleared here. Each cleanup is independent: one that fails is logged and the others still run.
 """
 
 import frappe
@@ -29,9 +31,6 @@ def daily_database_maintenance() -> dict:
 		),
 		"versions_cleaned": lambda: cleanup_document_versions(
 			settings.version_retention_days, settings.versions_to_keep, batch_size, budget
-		),
-		"sync_logs_deleted": lambda: delete_older_than(
-			"Sync Log", settings.sync_log_retention_days, batch_size, budget
 		),
 	}
 	stats = {}
@@ -72,12 +71,17 @@ def cleanup_document_versions(days: int, keep_latest: int, batch_size: int, budg
 	cutoff = cutoff_for(days)
 
 	def select_names(limit):
+		# rank only the versions of documents that have one older than the cutoff, not all of tabVersion
 		return frappe.db.sql(
 			"""select name from (
-				select name, creation, row_number() over (
-					partition by ref_doctype, docname order by creation desc, name desc
+				select version.name, version.creation, row_number() over (
+					partition by version.ref_doctype, version.docname
+					order by version.creation desc, version.name desc
 				) as position
-				from `tabVersion`
+				from `tabVersion` version
+				join (
+					select distinct ref_doctype, docname from `tabVersion` where creation < %(cutoff)s
+				) old on old.ref_doctype = version.ref_doctype and old.docname = version.docname
 			) ranked
 			where ranked.position > %(keep)s and ranked.creation < %(cutoff)s
 			limit %(limit)s""",

@@ -137,7 +137,13 @@ def parse_params(params) -> dict:
 
 def validate_report_request(report_type: str, params=None) -> tuple[ReportType, dict]:
 	"""The report and its parameters, with the filters checked (a clear error otherwise)."""
+	from frappe.permissions import can_export
+
 	report = get_report_type(report_type)
+	frappe.has_permission(report.doctype, "read", throw=True)
+	if not can_export(report.doctype):
+		# a report sums up every record, so export "if owner" is not enough
+		frappe.throw(_("You are not allowed to export {0}").format(_(report.doctype)), frappe.PermissionError)
 	params = parse_params(params)
 	report.filters(params)
 	return report, params

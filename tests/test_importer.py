@@ -69,12 +69,11 @@ def test_bad_rows_in_the_middle_are_rolled_back_alone_and_reported_with_their_li
 	log = log_of(name)
 	assert (log.status, log.total_rows, log.processed_rows) == ("Completed with Errors", 9, 9)
 	assert (log.success_count, log.error_count) == (7, 2)
-	assert [
-		(row.row_number, row.error[:40]) for row in sorted(log.failed_rows, key=lambda r: r.row_number)
-	] == [
-		(5, "Customer Type cannot be Robot. It should"),
-		(8, "Could not find Customer Group: No Such G"),
-	]
+	failed = {row.row_number: row.error for row in log.failed_rows}
+	assert sorted(failed) == [5, 8]
+	# Frappe's own messages (v15.74 quotes the value: Customer Type cannot be "Robot")
+	assert failed[5].startswith("Customer Type cannot be") and "Robot" in failed[5]
+	assert failed[8].startswith("Could not find Customer Group: No Such Group")
 	assert imported_names() == [f"Imported {i:05d}" for i in range(1, 7)]
 	assert frappe.db.exists("Customer", "Multi\nline name")
 	assert not frappe.db.exists("Customer", "Bad Type") and not frappe.db.exists("Customer", "Bad Group")
@@ -96,7 +95,7 @@ def test_bad_rows_in_the_middle_are_rolled_back_alone_and_reported_with_their_li
 	_raw, failed = read_csv_file(download["file_url"])
 	assert failed[0] == [*HEADER, "Error"]
 	assert [row[:4] for row in failed[1:]] == [rows[4], rows[6]]
-	assert failed[1][4].startswith("Line 5: Customer Type cannot be Robot")
+	assert failed[1][4].startswith("Line 5: Customer Type cannot be")
 
 
 def test_retry_failed_rows_after_fixing_the_cause(drain):
@@ -125,8 +124,9 @@ def test_retry_failed_rows_after_fixing_the_cause(drain):
 			"Unknown columns for Customer: colour",
 		),
 		(
-			[["customer_name", "customer_group"], ["A", "Retail"]],
-			"Mandatory columns missing for Customer: Territory",
+			# the mandatory columns come from the meta: only Customer Name in ERPNext 15
+			[["customer_group", "territory"], ["Retail", "Europe"]],
+			"Mandatory columns missing for Customer: Customer Name",
 		),
 		([["customer_name", "Customer Name", "customer_group", "territory"], good(1)], "more than once"),
 		([HEADER], "no data rows"),

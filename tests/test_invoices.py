@@ -463,3 +463,16 @@ def test_without_erpnext_the_endpoint_says_so(site_without_erpnext):
 	with pytest.raises(frappe.ValidationError, match="install ERPNext"):
 		call_endpoint("myapp.api.start_invoice_processing")
 	assert not frappe.db.count(RUN_DOCTYPE)
+
+
+def test_bench_execute_without_a_run_starts_one(invoice_trigger, drain):
+	"""`bench --site S execute myapp.tasks.process_invoices_batch` (no arguments) starts a run, as
+	the list's button does, instead of failing with a TypeError."""
+	from myapp.tasks import process_invoices_batch
+
+	make_invoices(3)
+	result = process_invoices_batch()
+	frappe.db.commit()  # bench execute commits: the first batch is enqueued then
+	drain()
+	run = run_doc(result["run"])
+	assert (run.status, run.processed, run.errors) == ("Completed", 3, 0)

@@ -3,12 +3,25 @@
 import frappe
 from frappe import _
 
+# The event on which an open form of a log document (CSV Import Log, Invoice Processing Run)
+# reloads; its form script filters it by doctype and name. Sent after the commit that wrote the
+# counters or the final status, so the reload shows them.
+DOC_UPDATE_EVENT = "myapp_doc_update"
+
+
+def publish_doc_update(doctype: str, name: str):
+	"""Tell an open form of the document to reload once the current transaction commits."""
+	frappe.publish_realtime(
+		DOC_UPDATE_EVENT, {"doctype": doctype, "name": name}, doctype=doctype, docname=name, after_commit=True
+	)
+
 
 class Progress:
 	"""Publishes `frappe.publish_progress` when `done` crosses the next step and at the end.
 
 	With `doctype` and `docname` the progress bar shows on that document's form (a log
-	DocType); without, it goes to the user who started the job. `on_publish(done)` runs at
+	DocType), which reloads once the counters are committed; without, it goes to the user who
+	started the job. `on_publish(done)` runs at
 	the same moments, e.g. to write counters to the log document.
 	"""
 
@@ -47,6 +60,8 @@ class Progress:
 			description=_("{0} of {1}").format(done, self.total),
 		)
 		self.published.append(percent)
+		if self.doctype and self.docname:
+			publish_doc_update(self.doctype, self.docname)
 		if self.on_publish:
 			self.on_publish(done)
 		return True

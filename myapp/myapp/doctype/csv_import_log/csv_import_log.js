@@ -5,16 +5,15 @@
 // then Start Import; Retry Failed Rows and Download Failed Rows once it has finished.
 frappe.ui.form.on("CSV Import Log", {
 	setup(frm) {
+		// the DocTypes Frappe's own Data Import offers this user (the server checks the same)
 		frm.set_query("reference_doctype", () => ({
-			filters: { istable: 0, issingle: 0 },
+			filters: { istable: 0, issingle: 0, name: ["in", frappe.boot.user.can_import] },
 		}));
-	},
-
-	onload(frm) {
-		// the job publishes its progress on this document's room
-		frappe.realtime.on("progress", (data) => {
-			if (data && data.percent === 100 && !frm.is_dirty()) {
-				setTimeout(() => frm.reload_doc(), 1000);
+		// once per form (setup runs once; the form object is reused for every document): the
+		// job sends this after committing counters and after writing the final status
+		frappe.realtime.on("myapp_doc_update", (data) => {
+			if (data && data.doctype === frm.doctype && data.name === frm.doc?.name && !frm.is_dirty()) {
+				frm.reload_doc();
 			}
 		});
 	},

@@ -5,10 +5,11 @@
 const ACTIVE_STATUSES = ["Queued", "Running"];
 
 frappe.ui.form.on("Invoice Processing Run", {
-	onload(frm) {
-		// the batches publish progress on this document's room; reload to show their counters
-		frappe.realtime.on("progress", () => {
-			if (ACTIVE_STATUSES.includes(frm.doc.status) && !frm.is_dirty()) {
+	setup(frm) {
+		// once per form (setup runs once; the form object is reused for every document): the
+		// batches send this after committing counters, and the last one after the final status
+		frappe.realtime.on("myapp_doc_update", (data) => {
+			if (data && data.doctype === frm.doctype && data.name === frm.doc?.name && !frm.is_dirty()) {
 				frm.reload_doc();
 			}
 		});
@@ -16,6 +17,8 @@ frappe.ui.form.on("Invoice Processing Run", {
 
 	refresh(frm) {
 		const doc = frm.doc;
+		// runs are started from the list ("Process Draft Invoices"), never typed in by hand
+		if (frm.is_new()) return;
 		const done = (doc.processed || 0) + (doc.errors || 0);
 		if (doc.total) {
 			const percent = Math.min(100, (done * 100) / doc.total);

@@ -3,9 +3,16 @@
 
 frappe.ui.form.on("Maintenance Settings", {
 	refresh(frm) {
-		frm.add_custom_button(__("Scheduled Job Logs"), () => {
+		frm.add_custom_button(__("Scheduled Job Logs"), async () => {
+			// v15 names a job type after the last two parts of its method ("tasks.daily_cleanup"),
+			// so the app's types are found by their method
+			const job_types = await frappe.db.get_list("Scheduled Job Type", {
+				filters: { method: ["like", "myapp.%"] },
+				pluck: "name",
+				limit: 100,
+			});
 			frappe.set_route("List", "Scheduled Job Log", {
-				scheduled_job_type: ["like", "%myapp.%"],
+				scheduled_job_type: ["in", job_types],
 			});
 		});
 	},

@@ -30,3 +30,9 @@ log_types = (
 	"View Log", "Activity Log", "Energy Point Log", "Notification Log", "Email Queue", "DocShare",
 	"Document Follow", "Console Log",
 )  # fmt: skip
+core_doctypes_list = (
+	"DefaultValue", "DocType", "DocField", "DocPerm", "DocType Action", "DocType Link", "User", "Role",
+	"Has Role", "Page", "Module Def", "Print Format", "Report", "Customize Form", "Customize Form Field",
+	"Property Setter", "Custom Field", "Client Script",
+)  # fmt: skip
+CORE_DOCTYPES = frozenset(core_doctypes_list)
