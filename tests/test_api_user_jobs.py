@@ -98,7 +98,7 @@ def accepted(outcomes):
 	],
 )
 def test_twenty_identical_requests_at_once_queue_one_job_and_the_claim_ends_with_it(drain, method, kwargs):
-	user = make_user("busy@myapp.test", ["Sales User"])
+	user = make_user("busy@myapp.test", ["Sales Master Manager"])
 	make_customer("Someone", "Retail")
 	frappe.db.commit()
 
@@ -115,8 +115,8 @@ def test_twenty_identical_requests_at_once_queue_one_job_and_the_claim_ends_with
 
 
 def test_different_requests_do_not_wait_for_each_other():
-	user = make_user("two.exports@myapp.test", ["Sales User"])
-	other_user = make_user("colleague@myapp.test", ["Sales User"])
+	user = make_user("two.exports@myapp.test", ["Sales Master Manager"])
+	other_user = make_user("colleague@myapp.test", ["Sales Master Manager"])
 	frappe.db.commit()
 	retail = {"filters": json.dumps({"customer_group": "Retail"})}
 	first = call_endpoint("myapp.api.start_customer_export", user=user, **retail)
@@ -129,10 +129,11 @@ def test_different_requests_do_not_wait_for_each_other():
 
 
 def test_twenty_imports_of_the_same_file_at_once_leave_one_log_and_one_job(site):
-	user = make_user("loader@myapp.test", ["Sales User"])
+	user = make_user("loader@myapp.test", ["Sales Master Manager"])
 	frappe.db.commit()
+	# the user's own upload: a private file of another user is not theirs to import
 	file_url = upload_csv(
-		"c.csv", [["customer_name", "customer_group", "territory"], ["A", "Retail", "Europe"]]
+		"c.csv", [["customer_name", "customer_group", "territory"], ["A", "Retail", "Europe"]], owner=user
 	)
 
 	outcomes = concurrently("myapp.api.start_csv_import", user, file_url=file_url, doctype="Customer")

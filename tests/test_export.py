@@ -31,7 +31,7 @@ def test_export_as_a_restricted_user_contains_only_the_rows_they_may_read(drain,
 		make_customer(f"Retail {i}", "Retail")
 	for i in range(2):
 		make_customer(f"Wholesale {i}", "Wholesale")
-	user = make_user("retail.rep@myapp.test", ["Sales User"])
+	user = make_user("retail.rep@myapp.test", ["Sales Master Manager"])
 	user_permission(user, "Customer Group", "Retail")
 	frappe.db.commit()
 
@@ -142,6 +142,25 @@ def test_a_user_who_cannot_read_the_doctype_is_refused():
 	# and the job itself, run as that user, exports nothing (get_list refuses)
 	frappe.set_user(user)
 	assert export_doctype("Customer")["failed"]
+
+
+def test_reading_is_not_enough_the_export_right_is_needed_as_in_v15(drain):
+	"""v15 gates exports with the export right (frappe.permissions.can_export): a Sales User reads
+	customers but may not export them; a Sales Master Manager may (ERPNext 15's Customer perms)."""
+	make_customer("Retail 0", "Retail")
+	reader = make_user("reader@myapp.test", ["Sales User"])
+	exporter = make_user("exporter@myapp.test", ["Sales Master Manager"])
+	frappe.db.commit()
+	assert frappe.has_permission("Customer", "read", user=reader)
+	with pytest.raises(frappe.PermissionError):
+		call_endpoint("myapp.api.start_customer_export", user=reader)
+	with pytest.raises(frappe.PermissionError):
+		call_endpoint("myapp.api.start_export", user=reader, doctype="Customer")
+	# the job checks too (a job queued before a role was taken away)
+	frappe.set_user(reader)
+	assert export_doctype("Customer")["failed"]
+	frappe.set_user("Administrator")
+	assert call_endpoint("myapp.api.start_export", user=exporter, doctype="Customer")["job_id"]
 
 
 @pytest.mark.parametrize(

@@ -256,6 +256,23 @@ def test_recipients_are_the_role_plus_other_addresses_from_settings():
 	assert "clerk@myapp.test" not in mail.recipients
 
 
+def test_administrator_is_never_a_recipient_through_a_role(manager):
+	"""On a real site Administrator holds every role (and on a site whose setup wizard never ran,
+	the placeholder address admin@example.com): it gets no alert through the recipient role."""
+	if not frappe.db.exists("Has Role", {"parent": "Administrator", "role": "System Manager"}):
+		admin = frappe.get_doc("User", "Administrator")
+		admin.append("roles", {"role": "System Manager"})
+		admin.save(ignore_permissions=True)
+	frappe.db.set_value("User", "Administrator", "email", "admin@example.com")
+	frappe.db.commit()
+
+	run_health_check()
+
+	[mail] = alert_emails()
+	assert mail.recipients == [manager]
+	assert "admin@example.com" not in mail.recipients
+
+
 def test_an_invalid_other_address_does_not_stop_the_alert():
 	make_user("ops.manager@myapp.test", roles=["System Manager"])
 	# saved before validation existed, or with frappe.db.set_single_value

@@ -11,14 +11,18 @@ def notify_user(user: str, message: str, indicator: str = "blue", title: str | N
 
 
 def users_with_role(role: str) -> list[str]:
-	"""Enabled System Users that have `role` (Administrator included when it has an email)."""
+	"""Enabled System Users with an email that have `role`: the people a job reports to.
+
+	Never Administrator or Guest (`frappe.STANDARD_USERS`), as Frappe's own `get_system_managers`:
+	Administrator holds every role and its address is often install's placeholder
+	(admin@example.com). To reach it anyway, list its address among a job's other recipients."""
 	return frappe.db.sql(
 		"""select distinct user.name from `tabUser` user
 		join `tabHas Role` has_role on has_role.parent = user.name and has_role.parenttype = 'User'
-		where has_role.role = %s and user.enabled = 1 and user.user_type = 'System User'
-		and user.name != 'Guest' and ifnull(user.email, '') != ''
+		where has_role.role = %(role)s and user.enabled = 1 and user.user_type = 'System User'
+		and user.name not in %(standard_users)s and ifnull(user.email, '') != ''
 		order by user.name""",
-		role,
+		{"role": role, "standard_users": frappe.STANDARD_USERS},
 		pluck=True,
 	)
 
