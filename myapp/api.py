@@ -5,7 +5,7 @@ from frappe import _
 
 
 @frappe.whitelist(methods=["POST"])
-def retry_order_sync(name: str):
+def retry_order_sync(name: str) -> dict:
 	"""The Sales Order "Retry Sync" button: put one Failed / Error / Retry Pending order back to Pending."""
 	from myapp.sync import RETRYABLE_BY_USER, enqueue_push_now, mark_for_retry
 
@@ -23,7 +23,7 @@ def retry_order_sync(name: str):
 
 
 @frappe.whitelist(methods=["POST"])
-def retry_failed_syncs():
+def retry_failed_syncs() -> dict:
 	"""The Sync Settings "Retry all failed" button: every Failed or Error order back to Pending."""
 	from myapp.sync import enqueue_push_now, failed_orders, mark_for_retry
 
@@ -35,7 +35,7 @@ def retry_failed_syncs():
 
 
 @frappe.whitelist(methods=["POST"])
-def start_invoice_processing(batch_size=None):
+def start_invoice_processing(batch_size: int | None = None) -> dict:
 	"""Workflow 4: process every unprocessed draft Sales Invoice in background batches (one run at a
 	time; resumes the active run when its jobs are gone). Returns the Invoice Processing Run."""
 	from myapp.invoices import start_run
@@ -57,14 +57,16 @@ def _request_digest(*values) -> str:
 
 
 @frappe.whitelist(methods=["POST"])
-def start_customer_export(filters=None):
+def start_customer_export(filters: str | dict | list | None = None) -> dict:
 	"""The Customer form's "Export All Customers" button: the customers (of the form's customer
 	group, in `filters`) that the user may read, as a private CSV file."""
 	return start_export("Customer", filters=filters)
 
 
 @frappe.whitelist(methods=["POST"])
-def start_export(doctype, filters=None, fields=None):
+def start_export(
+	doctype: str, filters: str | dict | list | None = None, fields: str | list | None = None
+) -> dict:
 	"""Export the records of any DocType the user may read. `filters`: JSON object or list of
 	[field, operator, value]; `fields`: JSON list of field names (default: every readable field)."""
 	from myapp.export import EXPORT_QUEUE, EXPORT_TIMEOUT, validate_export_request
@@ -88,7 +90,7 @@ def start_export(doctype, filters=None, fields=None):
 
 
 @frappe.whitelist(methods=["POST"])
-def generate_report(report_type, params=None):
+def generate_report(report_type: str, params: str | dict | None = None) -> dict:
 	"""Generate a registered report (myapp.reports.REPORT_TYPES) in the background, with progress."""
 	from myapp.reports import REPORT_QUEUE, REPORT_TIMEOUT, validate_report_request
 	from myapp.utils.jobs import enqueue_once
@@ -110,7 +112,7 @@ def generate_report(report_type, params=None):
 
 
 @frappe.whitelist(methods=["POST"])
-def start_csv_import(file_url, doctype, update_existing=False):
+def start_csv_import(file_url: str, doctype: str, update_existing: bool = False) -> dict:
 	"""Import an uploaded CSV file into `doctype`: creates a CSV Import Log and queues it."""
 	from frappe.utils import cint, sbool
 
@@ -129,7 +131,7 @@ def start_csv_import(file_url, doctype, update_existing=False):
 
 
 @frappe.whitelist(methods=["POST"])
-def start_import(import_log, retry_failed_rows=False):
+def start_import(import_log: str, retry_failed_rows: bool = False) -> dict:
 	"""The CSV Import Log's Start Import (also resumes an interrupted import) and Retry Failed Rows."""
 	from frappe.utils import cint, sbool
 
@@ -142,7 +144,7 @@ def start_import(import_log, retry_failed_rows=False):
 
 
 @frappe.whitelist(methods=["POST"])
-def download_failed_rows(import_log):
+def download_failed_rows(import_log: str) -> dict:
 	"""The CSV Import Log's Download Failed Rows: a private CSV of those rows with an Error column."""
 	from myapp.importer import failed_rows_file
 
@@ -151,7 +153,7 @@ def download_failed_rows(import_log):
 
 
 @frappe.whitelist(methods=["GET", "POST"])
-def failed_scheduled_jobs_card(filters=None):
+def failed_scheduled_jobs_card(filters: str | dict | None = None) -> dict:
 	"""The "Background Jobs" workspace's Custom number card (the Desk posts the card's `filters`;
 	this card has none). A read: it checks read permission on Scheduled Job Log."""
 	from myapp.workspace import failed_scheduled_jobs_card as count_failed_jobs

@@ -18,7 +18,7 @@ import csv
 import frappe
 from frappe import _
 from frappe.model import CORE_DOCTYPES, data_fieldtypes
-from frappe.utils import cint, get_url_to_form, now_datetime, strip_html
+from frappe.utils import cint, get_url_to_form, now_datetime
 
 from myapp.utils.csvfile import FORMULA_TRIGGERS
 from myapp.utils.jobs import enqueue_once, job_site_callback
@@ -65,6 +65,8 @@ def can_import(doctype: str) -> bool:
 
 
 def check_import_permission(doctype: str, update_existing: bool):
+	if isinstance(doctype, str) and doctype in BLOCKED_DOCTYPES:
+		frappe.throw(_("Importing {0} is not allowed.").format(_(doctype)), frappe.PermissionError)
 	if not isinstance(doctype, str) or not frappe.db.exists("DocType", doctype):
 		frappe.throw(_("DocType {0} does not exist").format(frappe.bold(doctype)), frappe.DoesNotExistError)
 	meta = frappe.get_meta(doctype)
@@ -164,7 +166,7 @@ def run_csv_import(import_log_name: str, retry_failed_rows=False) -> dict:
 		columns = map_header(log.reference_doctype, header, log.update_existing)
 	except ImportFileError as e:
 		frappe.db.rollback()
-		message = strip_html(str(e))
+		message = message_text(str(e))
 		update_log(log.name, error_message=message)
 		frappe.db.commit()
 		return {"status": "Error", "error": message}
@@ -387,7 +389,7 @@ class RowImporter:
 		frappe.clear_messages()
 		if not unit.failed:
 			return None
-		message = strip_html(str(unit.error)).strip() or unit.error.__class__.__name__
+		message = message_text(str(unit.error)).strip() or unit.error.__class__.__name__
 		return message[:MAX_ERROR_LENGTH]
 
 	def save_row(self, values: dict):
@@ -458,6 +460,14 @@ class RowImporter:
 		}
 
 
+def message_text(message: str) -> str:
+	"""A Frappe message as plain text: markup (bold, links) removed, entities decoded, and a lone
+	`<` or `>` kept ("Name cannot contain special characters like '<', '>'"), which a regex strip loses."""
+	from bs4 import BeautifulSoup
+
+	return BeautifulSoup(message, "html.parser").get_text()
+
+
 def update_log(name: str, **values):
 	frappe.db.set_value(LOG_DOCTYPE, name, values, update_modified=False)
 
@@ -493,7 +503,7 @@ def on_import_failure(job, connection, exc_type, exc_value, tb):
 		)
 	else:
 		# execute_job has logged the traceback (titled with the job's method): one Error Log per failure
-		message = strip_html(str(exc_value)).strip() or exc_type.__name__
+		message = message_text(str(exc_value)).strip() or exc_type.__name__
 	finish_import(import_log_name, "Error", message[:MAX_ERROR_LENGTH])
 
 

@@ -247,9 +247,14 @@ def test_names_and_titles_are_escaped(owner):
 
 	check_expiring_documents()
 
+	from markupsafe import escape
+
+	# v15 sanitises the Text Editor value on save (the handler goes), and the tag stays
+	stored = frappe.db.get_value("ToDo", todo.name, "description")
+	assert "onerror" not in stored and "<img" in stored
 	html = html_part(queued_emails()[0].message)
 	assert "<img" not in html
-	assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; &amp; Sons" in html
+	assert str(escape(stored)) in html
 	[notification] = notifications(owner)
 	assert "<img" not in notification.subject and "&lt;img" in notification.subject
 	assert "<img" not in notification.email_content

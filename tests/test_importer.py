@@ -188,18 +188,69 @@ def test_update_existing_matches_by_name_or_id_and_inserts_the_rest(drain):
 	assert (log.status, log.success_count, log.error_count) == ("Completed with Errors", 1, 1)
 
 
-def test_update_needs_write_and_import_needs_create_permission():
+def test_import_needs_the_import_right_and_create_permission():
+	"""As v15's Data Import offers it: the import right on the DocType (ERPNext 15: Sales Master
+	Manager on Customer), or a System Manager on a DocType that allows import; and create."""
 	reader = make_user("reader@myapp.test", ["Sales Manager"])  # read only on Customer
-	seller = make_user("seller@myapp.test", ["Sales User"])  # create + write
+	seller = make_user("seller@myapp.test", ["Sales User"])  # create + write, but no import right
+	master = make_user("master@myapp.test", ["Sales Master Manager"])  # import + create
 	frappe.db.commit()
-	file_url = upload_csv("c.csv", [HEADER, good(1)], owner=reader)
-	with pytest.raises(frappe.PermissionError):
-		call_endpoint("myapp.api.start_csv_import", user=reader, file_url=file_url, doctype="Customer")
+	for user in (reader, seller):
+		file_url = upload_csv(f"{user}.csv", [HEADER, good(1)], owner=user)
+		with pytest.raises(frappe.PermissionError):
+			call_endpoint("myapp.api.start_csv_import", user=user, file_url=file_url, doctype="Customer")
 	with pytest.raises(frappe.PermissionError):
 		call_endpoint("myapp.api.start_csv_import", user="Guest", file_url=file_url, doctype="Customer")
 	assert frappe.get_all("CSV Import Log") == []
-	seller_file = upload_csv("s.csv", [HEADER, good(2)], owner=seller)
-	assert call_endpoint("myapp.api.start_csv_import", user=seller, file_url=seller_file, doctype="Customer")
+	master_file = upload_csv("m.csv", [HEADER, good(2)], owner=master)
+	assert call_endpoint("myapp.api.start_csv_import", user=master, file_url=master_file, doctype="Customer")
+
+
+def test_core_doctypes_cannot_be_imported_even_by_a_system_manager():
+	file_url = upload_csv("roles.csv", [["role_name"], ["Importer Role"]])
+	for doctype in ("DocType", "Custom Field", "Has Role"):
+		with pytest.raises(frappe.PermissionError):
+			call_endpoint("myapp.api.start_csv_import", file_url=file_url, doctype=doctype)
+	assert frappe.get_all("CSV Import Log") == []
+
+
+@pytest.fixture
+def restricted_field():
+	"""A Customer field of permission level 2, which no role may write (as an admin adds one)."""
+	from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
+
+	create_custom_fields(
+		{
+			"Customer": [
+				{
+					"fieldname": "custom_credit_note",
+					"label": "Credit Note",
+					"fieldtype": "Data",
+					"permlevel": 2,
+					"insert_after": "customer_name",
+				}
+			]
+		},
+		ignore_validate=True,
+	)
+	frappe.db.commit()
+	yield "custom_credit_note"
+	frappe.delete_doc("Custom Field", "Customer-custom_credit_note", ignore_permissions=True, force=True)
+	frappe.db.commit()
+
+
+def test_a_column_the_user_may_not_write_is_refused_before_any_row(drain, restricted_field):
+	"""v15 silently resets a value of a permlevel the user cannot write (the row would count as
+	imported without it): the header check refuses the column instead."""
+	master = make_user("master@myapp.test", ["Sales Master Manager"])
+	frappe.db.commit()
+	file_url = upload_csv("c.csv", [[*HEADER, restricted_field], [*good(1), "owed"]], owner=master)
+	name = start(file_url, user=master)
+	drain()
+	log = log_of(name)
+	assert log.status == "Error"
+	assert "You may not set these columns of Customer: Credit Note" in log.error_message
+	assert imported_names() == []
 
 
 def test_callbacks_update_the_log_with_no_site_context(drain, sites_path, monkeypatch):

@@ -155,9 +155,9 @@ def test_a_failing_recipient_is_logged_and_the_others_get_theirs():
 def test_a_globally_unsubscribed_user_is_counted_once_and_not_as_a_failure():
 	anna = subscriber("anna@myapp.test")
 	subscriber("bert@myapp.test")
-	frappe.get_doc({"doctype": "Email Unsubscribe", "email": "anna@myapp.test", "global_unsubscribe": 1}).insert(
-		ignore_permissions=True
-	)
+	frappe.get_doc(
+		{"doctype": "Email Unsubscribe", "email": "anna@myapp.test", "global_unsubscribe": 1}
+	).insert(ignore_permissions=True)
 	frappe.db.commit()
 
 	assert send_weekly_digest() == {"sent": 1, "already_sent": 0, "unsubscribed": 1, "failed": 0}

@@ -256,11 +256,18 @@ def test_repeated_scheduler_ticks_queue_each_due_job_once_and_four_workers_run_e
 	# the same tick again (a second scheduler process, a tick while the jobs wait): nothing more
 	assert run_scheduler(at) == [] and run_scheduler(at) == []
 	drain(workers=4)
+	# the app's jobs: a real bench has Frappe's and ERPNext's too, and v15 writes no Scheduled Job
+	# Log for its "All" jobs (frappe.email.queue.flush, frappe.monitor.flush)
+	first = [method for method in first if method.startswith("myapp.")]
 	FIGURES["jobs_run_concurrently"] += len(first)
 
 	frappe.db.rollback()
-	logs = frappe.get_all("Scheduled Job Log", fields=["scheduled_job_type", "status"])
 	method_of = dict(frappe.get_all("Scheduled Job Type", fields=["name", "method"], as_list=True))
+	logs = [
+		log
+		for log in frappe.get_all("Scheduled Job Log", fields=["scheduled_job_type", "status"])
+		if method_of.get(log.scheduled_job_type, "").startswith("myapp.")
+	]
 	runs = {}
 	for log in logs:
 		method = method_of[log.scheduled_job_type]

@@ -238,13 +238,13 @@ def test_next_execution_per_frequency(frequency, last, expected):
 		("Monthly Long", "2024-07-01 00:00:00"),
 	],
 )
-def test_long_frequencies_use_the_long_queue_with_jitter(frequency, expected):
+def test_long_frequencies_use_the_long_queue_on_the_plain_schedule(frequency, expected):
 	doc = job_type(frequency, "2024-06-07 09:00:05")
 	expected = datetime.datetime.fromisoformat(expected)
-	# v15 adds 1..600 s of jitter to *_long jobs
-	assert expected < doc.get_next_execution() <= expected + datetime.timedelta(seconds=600)
-	assert not doc.is_event_due(expected)
-	assert doc.is_event_due(expected + datetime.timedelta(seconds=600))
+	# v15.74 adds no jitter to *_long jobs (15.55 added 1..600 s)
+	assert doc.get_next_execution() == expected
+	assert not doc.is_event_due(expected - datetime.timedelta(seconds=1))
+	assert doc.is_event_due(expected)
 	assert doc.get_queue_name() == "long"
 
 

@@ -14,10 +14,23 @@ def ensure(doctype, name, **values):
 	return name
 
 
+def tree_root(doctype: str, root: str) -> str:
+	"""The root of an ERPNext tree: on a real site the setup wizard made it ("All Customer Groups");
+	a new group without a parent would be refused there as a second root."""
+	name_field = frappe.scrub(doctype) + "_name"
+	return ensure(doctype, root, **{name_field: root, "is_group": 1})
+
+
 def customer_masters():
+	groups_root = tree_root("Customer Group", "All Customer Groups")
 	for group in ("Retail", "Wholesale", "Commercial"):
-		ensure("Customer Group", group, customer_group_name=group)
-	ensure("Territory", "Europe", territory_name="Europe")
+		ensure("Customer Group", group, customer_group_name=group, parent_customer_group=groups_root)
+	ensure(
+		"Territory",
+		"Europe",
+		territory_name="Europe",
+		parent_territory=tree_root("Territory", "All Territories"),
+	)
 	frappe.db.commit()
 
 

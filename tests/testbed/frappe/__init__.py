@@ -49,6 +49,8 @@ class _Local(threading.local):
 
 
 local = _Local()
+
+STANDARD_USERS = ("Guest", "Administrator")
 cache = None
 _LOCAL_PROXIES = ("db", "conf", "form_dict", "request", "job", "response", "session", "user", "flags", "lang", "error_log", "message_log", "debug_log")  # fmt: skip
 whitelisted = []
@@ -329,7 +331,13 @@ def whitelist(allow_guest=False, xss_safe=False, methods=None):
 		methods = ["GET", "POST", "PUT", "DELETE"]
 
 	def innerfn(fn):
+		from frappe.utils.typing_validations import validate_argument_types
+
 		global whitelisted, guest_methods, xss_safe_methods, allowed_http_methods_for_whitelisted_func
+		# annotated parameters are validated (and converted) in a request or a test, as in v15
+		fn = validate_argument_types(
+			fn, apply_condition=lambda: getattr(local, "request", None) or local.flags.in_test
+		)
 		whitelisted.append(fn)
 		allowed_http_methods_for_whitelisted_func[fn] = methods
 		if allow_guest:

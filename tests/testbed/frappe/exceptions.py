@@ -93,6 +93,10 @@ class InvalidNameError(ValidationError):
 	pass
 
 
+class InvalidPhoneNumberError(ValidationError):
+	pass
+
+
 class TemplateNotFoundError(ValidationError):
 	pass
 
@@ -152,3 +156,7 @@ class DocumentAlreadyRestored(ValidationError):
 class IncorrectSitePath(Exception):
 	# v15 derives it from werkzeug.exceptions.NotFound (HTTP 404); werkzeug is not in the testbed
 	http_status_code = 404
+
+
+class FrappeTypeError(TypeError):
+	http_status_code = 417

@@ -114,8 +114,20 @@ def create_system_tables():
 	create_auth_table()
 
 
+def _roles_of_doctype_permissions():
+	"""The roles the installed DocTypes' permissions name (a bench has them: the apps install them)."""
+	from frappe.model.meta import doctype_json_index
+
+	roles = []
+	for doctype in doctype_json_index():
+		for perm in frappe.get_meta(doctype).permissions:
+			if perm.get("role") and perm.role not in roles:
+				roles.append(perm.role)
+	return roles
+
+
 def install_standard_records():
-	for role in STANDARD_ROLES:
+	for role in dict.fromkeys([*STANDARD_ROLES, *_roles_of_doctype_permissions()]):
 		if not frappe.db.exists("Role", role):
 			frappe.get_doc({"doctype": "Role", "role_name": role, "desk_access": 1}).insert(
 				ignore_permissions=True

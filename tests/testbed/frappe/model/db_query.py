@@ -253,16 +253,53 @@ def execute(
 
 
 def add_permission_conditions(doctype, where, values, user):
-	"""The read filter `get_list` adds: role read, `if_owner`, and User Permissions on links."""
-	from frappe.permissions import get_user_permission_conditions, has_permission
+	"""The read filter `get_list` adds, as v15's `DatabaseQuery.build_match_conditions`: role read,
+	the owner constraint of `if_owner` rows, User Permissions on links, and the DocType's
+	`permission_query_conditions` hooks."""
+	from frappe.permissions import get_role_permissions, get_user_permission_conditions
 
-	if user == "Administrator":
-		return where, values
-	if not has_permission(doctype, "read", user=user) and not has_permission(doctype, "select", user=user):
-		raise frappe.PermissionError(frappe._("No permission to read {0}").format(frappe._(doctype)))
-
-	conditions, extra = get_user_permission_conditions(doctype, user)
+	meta = frappe.get_meta(doctype)
+	conditions, extra = [], []
+	if user != "Administrator":
+		role_permissions = get_role_permissions(meta, user=user)
+		if not meta.istable and not (role_permissions.get("select") or role_permissions.get("read")):
+			raise frappe.PermissionError(frappe._("No permission to read {0}").format(frappe._(doctype)))
+		if requires_owner_constraint(role_permissions):
+			conditions.append(f"`tab{doctype}`.`owner` = %s")
+			extra.append(user)
+		else:
+			user_conditions, user_values = get_user_permission_conditions(doctype, user)
+			if user_conditions:
+				conditions.append("(" + " and ".join(user_conditions) + ")")
+				extra += user_values
+	hook_conditions = get_permission_query_conditions(doctype, user)
+	values = list(values) + extra
+	for condition in hook_conditions:
+		# hooks return SQL with their values inlined: a literal % must not meet the paramstyle
+		conditions.append("(" + (condition.replace("%", "%%") if values else condition) + ")")
 	if conditions:
-		values = list(values) + extra
 		where = (where + " and " if where else " where ") + " and ".join(conditions)
 	return where, values
+
+
+def requires_owner_constraint(role_permissions):
+	"""True if "select" or "read" isn't available without being the creator (v15)."""
+	if not role_permissions.get("has_if_owner_enabled"):
+		return False
+	if_owner_perms = role_permissions.get("if_owner")
+	if not if_owner_perms:
+		return False
+	for perm_type in ("select", "read"):
+		if role_permissions.get(perm_type) and perm_type not in if_owner_perms:
+			return False
+	return True
+
+
+def get_permission_query_conditions(doctype, user) -> list[str]:
+	"""The conditions of the `permission_query_conditions` hooks for the DocType (and "*")."""
+	hooks = frappe.get_hooks("permission_query_conditions", {})
+	conditions = []
+	for method in hooks.get(doctype, []) + hooks.get("*", []):
+		if condition := frappe.call(frappe.get_attr(method), user, doctype=doctype):
+			conditions.append(condition)
+	return conditions

@@ -5,8 +5,8 @@ import json
 
 import frappe
 from frappe import _
-from frappe.model import child_table_fields, default_fields, no_value_fields, table_fields
-from frappe.model.naming import set_new_name
+from frappe.model import child_table_fields, default_fields, display_fieldtypes, no_value_fields, table_fields
+from frappe.model.naming import set_new_name, validate_name
 
 DOCSTATUS_DRAFT, DOCSTATUS_SUBMITTED, DOCSTATUS_CANCELLED = 0, 1, 2
 
@@ -242,6 +242,7 @@ class Document:
 		self.set_new_name(set_name=set_name, set_child_names=set_child_names)
 		self.set_parent_in_children()
 		self._set_standard_fields(new=True)
+		self.validate_higher_perm_levels()
 		self.run_before_save_methods()
 		self._validate()
 
@@ -283,6 +284,7 @@ class Document:
 		self.check_if_latest()
 		self.set_parent_in_children()
 		self._set_standard_fields(new=False)
+		self.validate_higher_perm_levels()
 		self.run_before_save_methods()
 		self._validate()
 
@@ -355,7 +357,7 @@ class Document:
 		if self.flags.name_set and not force:
 			return
 		if set_name:
-			self.name = set_name
+			self.name = validate_name(self.doctype, set_name)
 		else:
 			set_new_name(self)
 		if set_child_names:
@@ -474,18 +476,184 @@ class Document:
 		self._sanitize_values()
 		if not self.flags.ignore_mandatory:
 			self._validate_mandatory()
+		self._validate_data_fields()
 		self._validate_selects()
+		self._validate_non_negative()
 		self._validate_length()
 		if not self.flags.ignore_links and not frappe.flags.in_migrate:
 			self._validate_links()
+		self._sanitize_content()
 		for child in self.get_children():
 			child._sanitize_values()
 			if not self.flags.ignore_mandatory:
 				child._validate_mandatory()
+			child._validate_data_fields()
 			child._validate_selects()
+			child._validate_non_negative()
 			child._validate_length()
 			if not self.flags.ignore_links:
 				child._validate_links()
+			child._sanitize_content()
+		if not self.is_new():
+			self.validate_set_only_once()
+
+	def _validate_data_fields(self):
+		"""v15 BaseDocument._validate_data_fields: Phone fields, and Data fields with options
+		Email / Name / Phone / URL."""
+		for phone_field in self.meta.get_phone_fields():
+			frappe.utils.validate_phone_number_with_country_code(
+				self.get(phone_field.fieldname), phone_field.fieldname
+			)
+		for data_field in self.meta.get_fields_of_type("Data"):
+			data = self.get(data_field.fieldname)
+			data_field_options = data_field.get("options")
+			old_fieldtype = data_field.get("oldfieldtype")
+			if old_fieldtype and old_fieldtype != "Data":
+				continue
+			if data_field_options == "Email":
+				if (self.owner in frappe.STANDARD_USERS) and (data in frappe.STANDARD_USERS):
+					continue
+				for email_address in frappe.utils.split_emails(data):
+					frappe.utils.validate_email_address(email_address, throw=True)
+			if data_field_options == "Name":
+				frappe.utils.validate_name(data, throw=True)
+			if data_field_options == "Phone":
+				frappe.utils.validate_phone_number(data, throw=True)
+			if data_field_options == "URL":
+				if not data:
+					continue
+				frappe.utils.validate_url(data, throw=True)
+
+	def _validate_non_negative(self):
+		def get_msg(df):
+			if self.get("parentfield"):
+				return "{} {} #{}: {} {}".format(
+					frappe.bold(_(self.doctype)),
+					_("Row"),
+					self.idx,
+					_("Value cannot be negative for"),
+					frappe.bold(_(df.label)),
+				)
+			return _("Value cannot be negative for {0}: {1}").format(_(df.parent), frappe.bold(_(df.label)))
+
+		for df in self.meta.fields:
+			if not df.get("non_negative") or df.fieldtype not in ("Int", "Float", "Currency"):
+				continue
+			if frappe.utils.flt(self.get(df.fieldname)) < 0:
+				frappe.throw(get_msg(df), frappe.NonNegativeError, title=_("Negative Value"))
+
+	def _sanitize_content(self):
+		"""v15: sanitize HTML in field values (XSS); not for 'Ignore XSS Filter', Email, Attach, Code
+		fields, nor in cancelled / submitted (unless allow_on_submit) documents."""
+		from bs4 import BeautifulSoup
+
+		from frappe.utils.html_utils import sanitize_html
+
+		if frappe.flags.in_install:
+			return
+		docstatus = frappe.utils.cint(self.docstatus)
+		for fieldname, value in self.get_valid_dict().items():
+			if not value or not isinstance(value, str):
+				continue
+			value = frappe.as_unicode(value)
+			if "<" not in value and ">" not in value:
+				continue
+			elif "<!-- markdown -->" in value and not bool(BeautifulSoup(value, "html.parser").find()):
+				continue
+			df = self.meta.get_field(fieldname)
+			if df and (
+				df.get("ignore_xss_filter")
+				or (df.get("fieldtype") in ("Data", "Small Text", "Text") and df.get("options") == "Email")
+				or df.get("fieldtype") in ("Attach", "Attach Image", "Barcode", "Code")
+				or docstatus == 2
+				or (docstatus == 1 and not df.get("allow_on_submit"))
+			):
+				continue
+			self.set(fieldname, sanitize_html(value, linkify=df and df.fieldtype == "Text Editor"))
+
+	def validate_set_only_once(self):
+		"""v15: fields with `set_only_once` (and creation / owner) cannot change once saved."""
+		before = self._doc_before_save
+		if not before:
+			return
+		for field in self.meta.get_set_only_once_fields():
+			value = self.get(field.fieldname)
+			original_value = before.get(field.fieldname)
+			if field.fieldtype in table_fields:
+				fail = [_child_values(d) for d in value or []] != [
+					_child_values(d) for d in original_value or []
+				]
+			elif field.fieldtype in ("Date", "Datetime", "Time"):
+				fail = str(value) != str(original_value)
+			else:
+				fail = value != original_value
+			if fail:
+				frappe.throw(
+					_("Value cannot be changed for {0}").format(
+						frappe.bold(_(field.get("label") or field.fieldname))
+					),
+					exc=frappe.CannotChangeConstantError,
+				)
+
+	def get_permissions(self):
+		if self.meta.istable and self.get("parenttype"):
+			return frappe.get_meta(self.parenttype).permissions
+		return self.meta.permissions
+
+	def get_permlevel_access(self, permission_type="write"):
+		allowed_permlevels = []
+		roles = frappe.get_roles()
+		for perm in self.get_permissions():
+			permlevel = frappe.utils.cint(perm.get("permlevel"))
+			if perm.role in roles and perm.get(permission_type) and permlevel not in allowed_permlevels:
+				allowed_permlevels.append(permlevel)
+		return allowed_permlevels
+
+	def validate_higher_perm_levels(self):
+		"""v15: values of fields at a permlevel the user may not write are reset (to the default on
+		insert, to the saved value on save)."""
+		if self.flags.ignore_permissions or frappe.flags.in_install:
+			return
+		if frappe.session.user == "Administrator":
+			return
+		has_access_to = self.get_permlevel_access()
+		high_permlevel_fields = self.meta.get_high_permlevel_fields()
+		if high_permlevel_fields:
+			self.reset_values_if_no_permlevel_access(has_access_to, high_permlevel_fields)
+		if self.is_new():
+			return
+		for df in self.meta.get_table_fields():
+			high_permlevel_fields = frappe.get_meta(df.options).get_high_permlevel_fields()
+			if high_permlevel_fields:
+				for d in self.get(df.fieldname) or []:
+					d.reset_values_if_no_permlevel_access(
+						has_access_to, high_permlevel_fields, parent_doc=self
+					)
+
+	def reset_values_if_no_permlevel_access(self, has_access_to, high_permlevel_fields, parent_doc=None):
+		to_reset = [
+			df
+			for df in high_permlevel_fields
+			if (
+				frappe.utils.cint(df.permlevel) not in has_access_to
+				and df.fieldtype not in display_fieldtypes
+				and df.fieldname not in self.flags.get("ignore_permlevel_for_fields", [])
+			)
+		]
+		if not to_reset:
+			return
+		if self.is_new() and not parent_doc:
+			ref_doc = frappe.new_doc(self.doctype)
+		elif parent_doc:
+			latest = frappe.get_doc(parent_doc.doctype, parent_doc.name)
+			child_docs = [d for d in latest.get(self.parentfield) or [] if d.name == self.name]
+			if not child_docs:
+				return
+			ref_doc = child_docs[0]
+		else:
+			ref_doc = frappe.get_doc(self.doctype, self.name)
+		for df in to_reset:
+			self.set(df.fieldname, ref_doc.get(df.fieldname))
 
 	def _sanitize_values(self):
 		for df in self.meta.get_data_fields():
@@ -865,6 +1033,12 @@ class Document:
 			queue="long" if action in ("submit", "cancel") else "default",
 			**kwargs,
 		)
+
+
+def _child_values(child):
+	return {
+		k: v for k, v in child.as_dict().items() if k not in default_fields and k not in child_table_fields
+	}
 
 
 def _first_select_option(df):

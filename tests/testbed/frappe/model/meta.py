@@ -119,6 +119,27 @@ class Meta(frappe._dict):
 	def get_fieldnames_with_value(self):
 		return [df.fieldname for df in self.get_data_fields()]
 
+	def get_fields_of_type(self, fieldtype):
+		return [df for df in self.fields if df.fieldtype == fieldtype]
+
+	def get_phone_fields(self):
+		return self.get_fields_of_type("Phone")
+
+	def get_set_only_once_fields(self):
+		"""Fields with `set_only_once`, and the standard ones (creation, owner), as v15."""
+		fields = [df for df in self.fields if df.get("set_only_once")]
+		fieldnames = [df.fieldname for df in fields]
+		for df in (
+			frappe._dict(fieldname="creation", fieldtype="Datetime", label="Created On"),
+			frappe._dict(fieldname="owner", fieldtype="Data", label="Created By"),
+		):
+			if df.fieldname not in fieldnames:
+				fields.append(df)
+		return fields
+
+	def get_high_permlevel_fields(self):
+		return [df for df in self.fields if frappe.utils.cint(df.get("permlevel")) > 0]
+
 	def get_password_fields(self):
 		return [df.fieldname for df in self.fields if df.fieldtype == "Password"]
 

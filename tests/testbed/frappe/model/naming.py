@@ -116,16 +116,30 @@ def _format_autoname(pattern, doc):
 	return re.sub(r"\{([^}]+)\}", replace, pattern)
 
 
-def validate_name(doctype, name):
-	if name is None or (isinstance(name, str) and not name.strip()):
+def validate_name(doctype: str, name: int | str):
+	"""v15: a name is set, not "New <DocType>", not the DocType's own name, and has no < or >."""
+	if not name:
 		frappe.throw(_("No Name Specified for {0}").format(doctype))
-	if isinstance(name, str):
-		name = name.strip()
-		if name.startswith("New " + doctype):
-			frappe.throw(
-				_("There were some errors setting the name, please contact the administrator"),
-				frappe.NameError,
-			)
+
+	if isinstance(name, int):
+		if (frappe.get_meta(doctype).get("autoname") or "") == "autoincrement":
+			return name
+		frappe.throw(_("Invalid name type (integer) for varchar name column"), frappe.NameError)
+
+	if name.startswith("New " + doctype):
+		frappe.throw(
+			_("There were some errors setting the name, please contact the administrator"), frappe.NameError
+		)
+	name = name.strip()
+
+	if not frappe.get_meta(doctype).get("issingle") and (doctype == name) and (name != "DocType"):
+		frappe.throw(_("Name of {0} cannot be {1}").format(doctype, name), frappe.NameError)
+
+	special_characters = "<>"
+	if re.findall(f"[{special_characters}]+", name):
+		message = ", ".join(f"'{c}'" for c in special_characters)
+		frappe.throw(_("Name cannot contain special characters like {0}").format(message), frappe.NameError)
+
 	return name
 
 

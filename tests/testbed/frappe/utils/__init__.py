@@ -16,6 +16,7 @@ from email.utils import formataddr, parseaddr
 import frappe
 from frappe.utils.data import *  # noqa: F403
 from frappe.utils.data import _conf, _throw, _translate, cstr, escape_html, strip
+from frappe.utils.html_utils import sanitize_html
 
 EMAIL_NAME_PATTERN = re.compile(r"[^A-Za-z0-9\u00C0-\u024F\/\_\' ]+")
 EMAIL_STRING_PATTERN = re.compile(r"([a-zA-Z0-9_.+-]+@[a-zA-Z0-9-]+\.[a-zA-Z0-9-.]+)")
@@ -70,6 +71,32 @@ def get_formatted_email(user, mail=None):
 def extract_email_id(email):
 	"""The email part of an address"""
 	return cstr(parse_addr(email)[1])
+
+
+def validate_phone_number_with_country_code(phone_number: str, fieldname: str) -> None:
+	"""v15: a Phone field's value must be a valid number with its country code (phonenumbers)."""
+	from phonenumbers import NumberParseException, is_valid_number, parse
+
+	if not phone_number:
+		return
+
+	valid_number = False
+	error_message = _translate("Phone Number {0} set in field {1} is not valid.")
+	error_title = _translate("Invalid Phone Number")
+	try:
+		if valid_number := is_valid_number(parse(phone_number)):
+			return True
+	except NumberParseException as e:
+		if e.error_type == NumberParseException.INVALID_COUNTRY_CODE:
+			error_message = _translate("Please select a country code for field {1}.")
+			error_title = _translate("Country Code Required")
+	finally:
+		if not valid_number:
+			frappe.throw(
+				error_message.format(frappe.bold(phone_number), frappe.bold(fieldname)),
+				title=error_title,
+				exc=frappe.InvalidPhoneNumberError,
+			)
 
 
 def validate_phone_number(phone_number, throw=False):
@@ -162,7 +189,7 @@ def validate_url(txt: str, throw: bool = False, valid_schemes=None) -> bool:
 	from urllib.parse import urlparse
 
 	url = urlparse(txt)
-	is_valid = bool(url.netloc) or (txt and txt.startswith("/"))
+	is_valid = bool(url.scheme and (url.netloc or url.path)) or bool(txt and txt.startswith("/"))
 
 	if isinstance(valid_schemes, str):
 		is_valid = is_valid and (url.scheme == valid_schemes)

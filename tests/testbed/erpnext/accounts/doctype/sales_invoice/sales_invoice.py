@@ -1,13 +1,25 @@
-# Testbed stand-in for ERPNext v15's Sales Invoice controller: outstanding amount and status.
-from frappe.model.document import Document
-from frappe.utils import flt, getdate, nowdate
+# Testbed stand-in for ERPNext v15's Sales Invoice controller: currency / exchange rate, the
+# warehouse of stock items when it updates stock, outstanding amount and status.
+import frappe
+from frappe import _
+from frappe.utils import cint, flt, getdate, nowdate
+
+from erpnext.controllers.selling_controller import SellingController
 
 
-class SalesInvoice(Document):
+class SalesInvoice(SellingController):
 	def validate(self):
+		super().validate()
+		if cint(self.update_stock):
+			self.validate_warehouse()
 		if self.docstatus == 0:
 			self.outstanding_amount = flt(self.rounded_total or self.grand_total)
 		self.set_status()
+
+	def validate_warehouse(self):
+		for d in self.get("items"):
+			if not d.warehouse and d.item_code and frappe.db.get_value("Item", d.item_code, "is_stock_item"):
+				frappe.throw(_("Warehouse required for stock Item {0}").format(d.item_code))
 
 	def on_submit(self):
 		self.set_status(update=True)

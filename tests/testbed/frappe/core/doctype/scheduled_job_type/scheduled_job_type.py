@@ -3,8 +3,7 @@ migrate), due times from croniter, runs through `run_scheduled_job` in a worker 
 Scheduled Job Log per run (Start -> Complete / Failed)."""
 
 import json
-from datetime import datetime, timedelta
-from random import randint
+from datetime import datetime
 
 from croniter import CroniterBadCronError, croniter
 
@@ -95,13 +94,8 @@ class ScheduledJobType(Document):
 		# cold start: no last_execution yet, count from creation (not "now", which a job
 		# meant to run daily could keep missing)
 		last_execution = get_datetime(self.last_execution or self.creation)
-		next_execution = croniter(self.cron_format, last_execution).get_next(datetime)
-
-		# v15 spreads the *_long jobs over 10 minutes
-		jitter = 0
-		if "Long" in self.frequency:
-			jitter = randint(1, 600)
-		return next_execution + timedelta(seconds=jitter)
+		# v15.74 adds no jitter to *_long jobs (15.55 spread them over 10 minutes)
+		return croniter(self.cron_format, last_execution).get_next(datetime)
 
 	def execute(self):
 		self.scheduler_log = None

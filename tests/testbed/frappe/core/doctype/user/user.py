@@ -3,6 +3,7 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 from frappe.utils import cint
+from frappe.utils.html_utils import sanitize_html
 
 STANDARD_USERS = ("Guest", "Administrator")
 
@@ -19,10 +20,25 @@ class User(Document):
 	def validate(self):
 		if self.email and self.name not in STANDARD_USERS:
 			self.email = self.email.strip().lower()
+		if self.name not in STANDARD_USERS:
+			self.email = self.name
+			self.validate_email_type(self.name)
+		self.clean_name()
 		self.set_full_name()
 		self.check_enable_disable()
 		self.remove_all_roles_for_guest()
 		self.set_system_user()
+
+	def clean_name(self):
+		"""v15: names are sanitised as HTML (always), so markup in a name cannot run in the desk."""
+		for field in ("first_name", "middle_name", "last_name"):
+			if field_value := self.get(field):
+				self.set(field, sanitize_html(field_value, always_sanitize=True))
+
+	def validate_email_type(self, email):
+		from frappe.utils import validate_email_address
+
+		validate_email_address(email.strip(), True)
 
 	def set_full_name(self):
 		self.full_name = " ".join(filter(None, [self.first_name, self.last_name]))
@@ -75,3 +91,18 @@ class User(Document):
 	def remove_all_roles_for_guest(self):
 		if self.name == "Guest":
 			self.set("roles", [d for d in self.get("roles") if d.role == "Guest"])
+
+
+def get_permission_query_conditions(user):
+	if user == "Administrator":
+		return ""
+	else:
+		return """(`tabUser`.name not in ({standard_users}))""".format(
+			standard_users=", ".join(frappe.db.escape(user) for user in STANDARD_USERS)
+		)
+
+
+def has_permission(doc, user):
+	if (user != "Administrator") and (doc.name in STANDARD_USERS):
+		# dont allow non Administrator user to view / edit Administrator user
+		return False

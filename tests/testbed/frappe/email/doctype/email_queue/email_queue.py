@@ -203,12 +203,29 @@ class QueueBuilder:
 			return email.utils.formataddr((account.name, account.email_id))
 		return self._sender
 
+	def get_unsubscribed_user_emails(self):
+		"""Recipients and cc with an Email Unsubscribe row: global, or for this reference document (v15)."""
+		if getattr(self, "_unsubscribed_user_emails", None) is not None:
+			return self._unsubscribed_user_emails
+		all_ids = list(set(self.recipients + self.cc))
+		unsubscribed = []
+		if all_ids and frappe.db.table_exists("Email Unsubscribe"):
+			unsubscribed = frappe.db.sql_list(
+				f"""select distinct `email` from `tabEmail Unsubscribe`
+				where `email` in ({", ".join(["%s"] * len(all_ids))})
+				and ((`reference_doctype` = %s and `reference_name` = %s) or `global_unsubscribe` = 1)""",
+				(*all_ids, self.reference_doctype, self.reference_name),
+			)
+		self._unsubscribed_user_emails = unsubscribed or []
+		return self._unsubscribed_user_emails
+
 	def final_recipients(self):
-		# deviation: no Email Unsubscribe table in the testbed, so nobody is filtered out
-		return self.recipients
+		unsubscribed_emails = self.get_unsubscribed_user_emails()
+		return [mail_id for mail_id in self.recipients if mail_id not in unsubscribed_emails]
 
 	def final_cc(self):
-		return self.cc
+		unsubscribed_emails = self.get_unsubscribed_user_emails()
+		return [mail_id for mail_id in self.cc if mail_id not in unsubscribed_emails]
 
 	def get_attachments(self):
 		# stored by reference (file id / url / print format), as v15 does
