@@ -227,7 +227,9 @@ def refused(method, user, http_method="POST", **kwargs):
 
 
 def assert_clear_error(error, why):
-	assert isinstance(error, frappe.ValidationError | frappe.PermissionError), (
+	from frappe.exceptions import FrappeTypeError  # v15's answer to an argument of the wrong type
+
+	assert isinstance(error, frappe.ValidationError | frappe.PermissionError | FrappeTypeError), (
 		f"{why}: {type(error).__name__}: {error}"
 	)
 	message = str(error)
