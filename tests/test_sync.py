@@ -17,6 +17,7 @@ import pytest
 from conftest import call_endpoint, make_user, queued_emails, run_scheduler
 from external_api_server import ExternalAPIServer, Reply, iso
 from frappe.utils import add_to_date, get_datetime, now_datetime
+from sales_records import ensure_warehouse, set_default_warehouse
 
 from myapp import sync
 from myapp.utils.retry import backoff_seconds, failure_from_exception, parse_retry_after
@@ -26,7 +27,9 @@ pytestmark = pytest.mark.usefixtures("erpnext")
 
 SECRET = "sk_live_TopSecret_9f8e7d6c5b4a"
 COMPANY = "Sync Test Company"
-ITEMS = ("SYNC-ITEM-A", "SYNC-ITEM-B")
+ITEMS = ("SYNC-ITEM-A", "SYNC-ITEM-B")  # stock items with a default warehouse of COMPANY
+NO_WAREHOUSE_ITEM = "SYNC-ITEM-NO-WH"  # a stock item without one
+SERVICE_ITEM = "SYNC-SERVICE"  # not a stock item
 
 
 # --- fixtures and helpers ----------------------------------------------------------------
@@ -77,7 +80,7 @@ def master_data():
 	ensure("Item Group", "All Item Groups", item_group_name="All Item Groups", is_group=1)
 	ensure("Customer Group", "All Customer Groups", customer_group_name="All Customer Groups", is_group=1)
 	ensure("Territory", "All Territories", territory_name="All Territories", is_group=1)
-	for code in ITEMS:
+	for code, is_stock_item in ((ITEMS[0], 1), (ITEMS[1], 1), (NO_WAREHOUSE_ITEM, 1), (SERVICE_ITEM, 0)):
 		ensure(
 			"Item",
 			code,
@@ -85,7 +88,15 @@ def master_data():
 			item_name=f"Item {code}",
 			item_group="All Item Groups",
 			stock_uom="Nos",
+			is_stock_item=is_stock_item,
 		)
+	for code in ITEMS:
+		set_default_warehouse(code, COMPANY, stores())
+
+
+def stores():
+	"""COMPANY's "Stores" warehouse (ERPNext creates it with the company; the testbed here)."""
+	return ensure_warehouse(COMPANY, "Stores")
 
 
 def make_customer(name="Sync Customer"):
@@ -111,7 +122,16 @@ def make_order(submit=True, customer=None, qty=2, rate=50):
 			"transaction_date": frappe.utils.nowdate(),
 			"delivery_date": frappe.utils.add_days(frappe.utils.nowdate(), 7),
 			"grand_total": qty * rate,
-			"items": [{"item_code": ITEMS[0], "item_name": "Item A", "qty": qty, "rate": rate}],
+			"items": [
+				{
+					"item_code": ITEMS[0],
+					"item_name": "Item A",
+					"qty": qty,
+					"rate": rate,
+					"delivery_date": frappe.utils.add_days(frappe.utils.nowdate(), 7),
+					"warehouse": stores(),
+				}
+			],
 		}
 	)
 	doc.insert(ignore_permissions=True)
@@ -702,6 +722,169 @@ def test_pull_links_an_order_whose_post_response_was_lost(api):
 	sync.sync_from_external()
 	assert order(name).custom_external_id == "EXT-LOST"
 	assert frappe.db.count("Sales Order") == 1
+
+
+# --- pulled orders that ERPNext 15 accepts -----------------------------------------------------
+
+
+def pulled(external_id):
+	"""The order a record became, with its item rows; None when the record was skipped."""
+	frappe.db.rollback()
+	name = frappe.db.get_value("Sales Order", {"custom_external_id": external_id})
+	return frappe.get_doc("Sales Order", name) if name else None
+
+
+def assert_row_warehouses(doc, expected):
+	assert [row.warehouse for row in doc.items] == expected
+
+
+def skip_reason(external_id):
+	[log] = [
+		log for log in error_logs() if log.method == f"External sync: skipped pulled order {external_id}"
+	]
+	return log.error
+
+
+def other_company_warehouse():
+	ensure(
+		"Company",
+		"Other Sync Company",
+		company_name="Other Sync Company",
+		abbr="OSC",
+		default_currency="EUR",
+		country="Testland",
+	)
+	return ensure_warehouse("Other Sync Company", "Stores")
+
+
+def test_pulled_order_gets_dates_currency_and_the_items_default_warehouse(api):
+	configure(api)
+	make_customer()
+	backroom = ensure_warehouse(COMPANY, "Backroom")
+	t0 = datetime.datetime(2026, 3, 1, 8, 0, 0)
+	api.remote_orders.extend(
+		[
+			remote("DEFAULT", t0, date="2026-03-01", delivery_date="2026-03-10"),
+			# the record's own warehouse wins; one of another company is not used
+			remote("OWN", t0, items=[{"sku": ITEMS[1], "qty": 2, "rate": 5, "warehouse": backroom}]),
+			remote(
+				"FOREIGN-WH",
+				t0,
+				items=[{"sku": ITEMS[1], "qty": 1, "rate": 5, "warehouse": other_company_warehouse()}],
+			),
+			# the transaction date when the record has no delivery date
+			remote("NO-DELIVERY-DATE", t0, date="2026-03-02"),
+		]
+	)
+	result = sync.sync_from_external()
+	assert (result["synced"], result["skipped"]) == (4, 0), error_logs()
+
+	doc = pulled("DEFAULT")
+	assert (doc.company, doc.currency, doc.conversion_rate) == (COMPANY, "EUR", 1)
+	assert str(doc.transaction_date) == "2026-03-01" and str(doc.delivery_date) == "2026-03-10"
+	assert [str(row.delivery_date) for row in doc.items] == ["2026-03-10"]
+	assert doc.order_type == "Sales" and doc.docstatus == 0
+	no_date = pulled("NO-DELIVERY-DATE")
+	assert str(no_date.delivery_date) == "2026-03-02"
+	assert [str(row.delivery_date) for row in no_date.items] == ["2026-03-02"]
+	assert_row_warehouses(doc, [stores()])
+	assert_row_warehouses(pulled("OWN"), [backroom])
+	assert_row_warehouses(pulled("FOREIGN-WH"), [stores()])
+
+
+def test_pulled_order_gets_the_sync_settings_warehouse(api):
+	configure(api, default_warehouse=stores())
+	make_customer()
+	api.remote_orders.append(
+		remote(
+			"SETTINGS-WH",
+			datetime.datetime(2026, 3, 1),
+			items=[{"sku": NO_WAREHOUSE_ITEM, "qty": 1, "rate": 7}],
+		)
+	)
+	assert sync.sync_from_external()["synced"] == 1, error_logs()
+	assert_row_warehouses(pulled("SETTINGS-WH"), [stores()])
+
+
+def test_pulled_record_without_any_warehouse_is_skipped_with_the_reason(api):
+	# a Sync Settings warehouse of another company is not used either
+	configure(api, default_warehouse=other_company_warehouse())
+	make_customer()
+	t0 = datetime.datetime(2026, 3, 1)
+	api.remote_orders.extend(
+		[
+			remote("NO-WH", t0, items=[{"sku": NO_WAREHOUSE_ITEM, "qty": 1, "rate": 7}]),
+			remote("BAD-DATES", t0, date="2026-03-05", delivery_date="2026-03-04"),
+			# a service (not a stock item) needs no warehouse
+			remote("SERVICE", t0, items=[{"sku": SERVICE_ITEM, "qty": 1, "rate": 7}]),
+		]
+	)
+	result = sync.sync_from_external()
+	assert (result["synced"], result["skipped"]) == (1, 2)
+	assert pulled("NO-WH") is None and pulled("BAD-DATES") is None
+	assert pulled("SERVICE").docstatus == 0
+
+	reason = skip_reason("NO-WH")
+	assert f"Item {NO_WAREHOUSE_ITEM} is a stock item and no warehouse is set" in reason
+	assert "the record's warehouse is not set" in reason
+	assert f"the default warehouse of Item {NO_WAREHOUSE_ITEM} for company {COMPANY} is not set" in reason
+	assert (
+		"the Default Warehouse in Sync Settings" in reason
+		and "belongs to company Other Sync Company" in reason
+	)
+	assert "the Default Warehouse in Stock Settings" in reason
+	assert "delivery_date 2026-03-04 is before the order date 2026-03-05" in skip_reason("BAD-DATES")
+	assert frappe.db.get_value("Sync Log", {"sync_type": "Pull"}, "status") == "Partial"
+
+
+def test_pulled_order_falls_back_to_stock_settings_warehouse(api):
+	configure(api)
+	make_customer()
+	before = frappe.db.get_single_value("Stock Settings", "default_warehouse")
+	frappe.db.set_single_value("Stock Settings", "default_warehouse", stores())
+	frappe.db.commit()
+	try:
+		api.remote_orders.append(
+			remote(
+				"STOCK-WH",
+				datetime.datetime(2026, 3, 1),
+				items=[{"sku": NO_WAREHOUSE_ITEM, "qty": 1, "rate": 7}],
+			)
+		)
+		assert sync.sync_from_external()["synced"] == 1, error_logs()
+		doc = pulled("STOCK-WH")
+	finally:
+		frappe.db.set_single_value("Stock Settings", "default_warehouse", before)
+		frappe.db.commit()
+	assert_row_warehouses(doc, [stores()])
+
+
+def test_foreign_currency_record_needs_a_conversion_rate(api):
+	configure(api)
+	make_customer()
+	ensure("Currency", "USD", currency_name="USD")
+	t0 = datetime.datetime(2026, 3, 1)
+	api.remote_orders.extend(
+		[
+			remote("USD-NO-RATE", t0, currency="USD"),
+			remote("USD-RATE-1", t0, currency="USD", conversion_rate=1),
+			remote("USD", t0 + datetime.timedelta(minutes=1), currency="USD", conversion_rate=0.92),
+			remote("EUR", t0 + datetime.timedelta(minutes=2), currency="EUR"),
+		]
+	)
+	result = sync.sync_from_external()
+	assert (result["synced"], result["skipped"]) == (2, 2)
+	for external_id in ("USD-NO-RATE", "USD-RATE-1"):
+		assert pulled(external_id) is None
+		assert (
+			f"The record is in USD, not in EUR (the currency of company {COMPANY}), and has no conversion_rate"
+			in skip_reason(external_id)
+		)
+	usd = pulled("USD")
+	assert (usd.currency, usd.conversion_rate) == ("USD", 0.92)
+	assert [(row.item_code, row.qty, row.rate) for row in usd.items] == [(ITEMS[1], 1, 10)]
+	eur = pulled("EUR")
+	assert (eur.currency, eur.conversion_rate) == ("EUR", 1)
 
 
 # --- the API key ------------------------------------------------------------------------------
