@@ -228,6 +228,12 @@ def make_user(email, roles=(), first_name=None, enabled=1):
 	return user.name
 
 
+def addresses_of_test_users(recipients):
+	"""The recipients this test made (its users' addresses end with TEST_USER_DOMAIN): a real site
+	has people of its own, e.g. the user its setup wizard created, who holds every role."""
+	return sorted(address for address in recipients if address.endswith(TEST_USER_DOMAIN))
+
+
 @pytest.fixture
 def as_user():
 	"""`with as_user(name):` runs the block as that user, then back to Administrator."""

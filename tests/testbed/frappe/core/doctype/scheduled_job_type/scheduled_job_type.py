@@ -200,34 +200,35 @@ def insert_event_jobs(events: list, event_type: str) -> list:
 	return event_jobs
 
 
-def insert_single_event(frequency: str, event: str, cron_format: str | None = None):
-	cron_expr = {"cron_format": cron_format} if cron_format else {}
-
+def insert_single_event(frequency: str, event: str, cron_format: str | None = ""):
+	"""As v15.74: a method that cannot be imported (or whose app is not installed) is skipped with a
+	warning; a job type of the same method is updated when its frequency or cron changed."""
 	try:
 		frappe.get_attr(event)
 	except Exception as e:
-		# as in v15: warn, but still create the job type
 		print(f"{event} is not a valid method: {e}")
+		return
+
+	name = frappe.db.exists("Scheduled Job Type", {"method": event})
+	if name:
+		doc = frappe.get_doc("Scheduled Job Type", name)
+		if doc.frequency != frequency or doc.cron_format != cron_format:
+			doc.frequency, doc.cron_format = frequency, cron_format
+			doc.save()
+		return
 
 	doc = frappe.get_doc(
-		{
-			"doctype": "Scheduled Job Type",
-			"method": event,
-			"cron_format": cron_format,
-			"frequency": frequency,
-		}
+		{"doctype": "Scheduled Job Type", "method": event, "cron_format": cron_format, "frequency": frequency}
 	)
-
-	if not frappe.db.exists("Scheduled Job Type", {"method": event, "frequency": frequency, **cron_expr}):
-		savepoint = "scheduled_job_type_creation"
-		try:
-			frappe.db.savepoint(savepoint)
-			doc.insert()
-		except frappe.DuplicateEntryError:
-			# same name (last two parts of the method), other frequency: replace it
-			frappe.db.rollback(save_point=savepoint)
-			doc.delete()
-			doc.insert()
+	savepoint = "scheduled_job_type_creation"
+	try:
+		frappe.db.savepoint(savepoint)
+		doc.insert()
+	except frappe.DuplicateEntryError:
+		# another method with the same name (its last two parts): this one replaces it
+		frappe.db.rollback(save_point=savepoint)
+		doc.delete()
+		doc.insert()
 
 
 def clear_events(all_events: list):
