@@ -8,7 +8,7 @@ import uuid
 import frappe
 import health_jobs
 import pytest
-from conftest import drain_queues, make_user, queued_emails, start_worker, addresses_of_test_users
+from conftest import addresses_of_test_users, drain_queues, make_user, queued_emails, start_worker
 from frappe.utils import now_datetime
 from frappe.utils.background_jobs import enqueue
 from mail_content import html_part, subject

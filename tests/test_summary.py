@@ -4,7 +4,7 @@ import datetime
 
 import frappe
 import pytest
-from conftest import drain_queues, make_user, queued_emails, addresses_of_test_users
+from conftest import addresses_of_test_users, drain_queues, make_user, queued_emails
 from mail_content import html_part
 from sales_records import make_customer, make_sales_invoice, make_sales_order
 
