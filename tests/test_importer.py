@@ -3,11 +3,13 @@
 import os
 import signal
 import time
+from pathlib import Path
 
 import frappe
 import psutil
 import pytest
-from conftest import call_endpoint, make_user, start_worker
+from conftest import NO_ERPNEXT, call_endpoint, make_user, start_worker
+from support import _sites_path
 from user_jobs_helpers import customer_masters, make_customer, messages, read_csv_file, upload_csv
 
 from myapp.importer import import_job_id, on_import_failure, on_import_success
@@ -317,6 +319,42 @@ def test_an_abandoned_job_callback_inside_a_request_reuses_its_context_and_leave
 		f"CSV Import {name}: worker stopped"
 	]
 	frappe.set_user("Administrator")
+
+
+def test_an_abandoned_job_callback_inside_another_sites_request_leaves_that_site_alone(
+	site, site_without_erpnext
+):
+	"""The failed job registry is bench-wide: an RQ Job list of site B makes RQ fail site A's
+	abandoned job. The callback runs for A on a thread of its own; B's context stays as it was."""
+	from conftest import connect_site
+	from frappe.utils.background_jobs import create_job_id, get_redis_conn
+	from rq.exceptions import AbandonedJobError
+	from rq.job import Job
+
+	connect_site()  # site A, where the import was started
+	customer_masters()
+	name = start(upload_csv("c.csv", [HEADER, good(1)]))
+	job = Job.fetch(
+		create_job_id(import_job_id("Customer", log_of(name).import_file)), connection=get_redis_conn()
+	)
+	frappe.db.commit()
+	frappe.destroy()
+	# one bench, one sites folder: the testbed keeps site B in a folder of its own, so A is linked in
+	other_sites = Path(_sites_path(NO_ERPNEXT))
+	(other_sites / site).symlink_to(Path(_sites_path()) / site)
+	try:
+		frappe.init(site_without_erpnext, sites_path=str(other_sites), force=True)
+		frappe.connect()
+		connection = frappe.db
+
+		on_import_failure(job, None, AbandonedJobError, AbandonedJobError(), None)
+
+		assert (frappe.local.site, frappe.db) == (site_without_erpnext, connection)
+	finally:
+		(other_sites / site).unlink()
+	connect_site()
+	log = log_of(name)
+	assert log.status == "Error" and "Start Import resumes" in log.error_message
 
 
 def test_a_failing_job_ends_in_error_through_on_failure_and_releases_its_claim(drain, realtime_events):

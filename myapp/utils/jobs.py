@@ -215,8 +215,13 @@ def job_site_callback(callback):
 	def run(job, connection, *args, **kwargs):
 		open_site = getattr(frappe.local, "site", None)
 		if open_site and open_site != job.kwargs["site"]:
-			return _on_own_thread(run, job, connection, *args, **kwargs)
-		with site_context(job):
+			# the same bench: the other site's sites folder is the job's site's too
+			sites_path = frappe.local.sites_path
+			return _on_own_thread(run_in_site, job, connection, sites_path, *args, **kwargs)
+		return run_in_site(job, connection, None, *args, **kwargs)
+
+	def run_in_site(job, connection, sites_path, *args, **kwargs):
+		with site_context(job, sites_path):
 			return callback(job, connection, *args, **kwargs)
 
 	return run
@@ -240,21 +245,23 @@ def _on_own_thread(function, *args, **kwargs):
 	return outcome.get("result")
 
 
-def site_context(job):
+def site_context(job, sites_path: str | None = None):
 	"""`with site_context(job):` the job's site, as `job_site_callback` describes: a new context
-	when none is open, the open one when it is the job's site."""
+	when none is open (in `sites_path`, else the working directory, a worker's sites folder), the
+	open one when it is the job's site."""
 	if getattr(frappe.local, "site", None) == job.kwargs["site"] and getattr(frappe.local, "db", None):
 		return _ReusedSiteContext()
-	return _SiteContext(job.kwargs["site"], job.kwargs.get("user"))
+	return _SiteContext(job.kwargs["site"], job.kwargs.get("user"), sites_path)
 
 
 class _SiteContext:
-	def __init__(self, site: str, user: str | None):
+	def __init__(self, site: str, user: str | None, sites_path: str | None = None):
 		self.site = site
 		self.user = user
+		self.sites_path = sites_path
 
 	def __enter__(self):
-		frappe.init(site=self.site)
+		frappe.init(site=self.site, sites_path=self.sites_path or ".")
 		frappe.connect()
 		if self.user:
 			frappe.set_user(self.user)
