@@ -660,6 +660,12 @@ def test_pull_failure_keeps_the_cursor_of_the_last_good_page(api):
 	assert sorted(local_by_external_id()) == ["R-0", "R-1"]
 	cursor = get_datetime(frappe.get_single("Sync Settings").last_pull_cursor)
 	assert cursor == t0 + datetime.timedelta(minutes=1)
+	# stored as Desk's Datetime control reads it: a datetime handed to set_single_value would be
+	# written by v15 as "2026-03-01T08:01:00", which the form shows as midnight and saves back so
+	stored = frappe.db.sql(
+		"select value from `tabSingles` where doctype='Sync Settings' and field='last_pull_cursor'"
+	)[0][0]
+	assert stored.startswith("2026-03-01 08:01:00"), stored
 	[log] = error_logs()
 	assert log.method == "External sync: pull failed"
 	assert sync_logs("Pull")[0].status == "Partial"

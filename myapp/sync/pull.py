@@ -9,7 +9,7 @@ import json
 
 import frappe
 from frappe import _
-from frappe.utils import add_to_date, cint, get_datetime, now_datetime
+from frappe.utils import add_to_date, cint, get_datetime, get_datetime_str, now, now_datetime
 
 from myapp.sync.client import ExternalAPI, get_settings
 from myapp.sync.constants import ORDER, RUN_TIME_BUDGET_SECONDS, SETTINGS
@@ -66,12 +66,14 @@ def sync_from_external():
 			newest = max_updated_at(records, cursor)
 			if newest != cursor:
 				cursor = newest
-				frappe.db.set_single_value(SETTINGS, "last_pull_cursor", cursor, update_modified=False)
+				frappe.db.set_single_value(
+					SETTINGS, "last_pull_cursor", get_datetime_str(cursor), update_modified=False
+				)
 			frappe.db.commit()
 			page = body.get("next_page")
 			if not page or not records:
 				break
-	frappe.db.set_single_value(SETTINGS, "last_pull_at", now_datetime(), update_modified=False)
+	frappe.db.set_single_value(SETTINGS, "last_pull_at", now(), update_modified=False)
 	if received or error or stop_reason:
 		status = "Failed" if error and not pages else "Partial" if error or skipped else "Success"
 		if stop_reason:

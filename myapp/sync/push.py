@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import frappe
 from frappe import _
-from frappe.utils import add_to_date, cint, flt, now_datetime
+from frappe.utils import add_to_date, cint, flt, now, now_datetime
 
 from myapp.sync.client import ExternalAPI, get_settings
 from myapp.sync.constants import (
@@ -102,7 +102,7 @@ def run_push(max_batches: int) -> dict | None:
 				push_order(name, run)
 			if run.stopped or len(names) < batch_size:
 				break
-	frappe.db.set_single_value(SETTINGS, "last_push_at", now_datetime(), update_modified=False)
+	frappe.db.set_single_value(SETTINGS, "last_push_at", now(), update_modified=False)
 	frappe.db.commit()
 	finish_push_run(run)
 	return {

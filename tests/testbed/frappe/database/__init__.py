@@ -1,5 +1,6 @@
 """`frappe.db`: a MariaDB connection with Frappe v15's transaction and query semantics."""
 
+import datetime
 import random
 import string
 from contextlib import contextmanager
@@ -508,6 +509,10 @@ class Database:
 			to_update["modified_by"] = frappe.session.user
 		for field, val in to_update.items():
 			self.sql("delete from `tabSingles` where doctype=%s and field=%s", (doctype, field))
+			if isinstance(val, datetime.date | datetime.time):
+				# v15 writes Singles through pypika, which renders a date or datetime with isoformat()
+				# ("2026-03-01T08:04:00", a value Desk's Datetime control misreads)
+				val = val.isoformat()
 			if val is not None:
 				self.sql(
 					"insert into `tabSingles` (doctype, field, value) values (%s, %s, %s)",
