@@ -31,4 +31,4 @@ frappe.listview_settings["Invoice Processing Run"] = {
 			);
 		});
 	},
-});
+};
