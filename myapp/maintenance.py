@@ -51,7 +51,9 @@ def cutoff_for(days: int):
 
 
 def delete_older_than(doctype: str, days: int, batch_size: int, budget: TimeBudget) -> int:
-	return delete_where(doctype, "creation < %(cutoff)s", {"cutoff": cutoff_for(days)}, batch_size, budget)
+	# `modified`, as Frappe's own clear_old_logs: every table is indexed on it (not on `creation`),
+	# and a log row is not modified after it is written
+	return delete_where(doctype, "modified < %(cutoff)s", {"cutoff": cutoff_for(days)}, batch_size, budget)
 
 
 def cleanup_email_queue(days: int, batch_size: int, budget: TimeBudget) -> int:

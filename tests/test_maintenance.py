@@ -163,12 +163,12 @@ def test_a_failing_cleanup_is_logged_and_the_others_still_run():
 	old_error = make_error_log(31)
 	old_activity = make_activity_log(91)
 	frappe.db.commit()
-	# An Activity Log table without its `creation` column makes that cleanup's query fail for real.
-	frappe.db.sql_ddl("alter table `tabActivity Log` change creation created_at datetime(6)")
+	# An Activity Log table without its `modified` column makes that cleanup's query fail for real.
+	frappe.db.sql_ddl("alter table `tabActivity Log` change modified modified_at datetime(6)")
 	try:
 		stats = daily_database_maintenance()
 	finally:
-		frappe.db.sql_ddl("alter table `tabActivity Log` change created_at creation datetime(6)")
+		frappe.db.sql_ddl("alter table `tabActivity Log` change modified_at modified datetime(6)")
 
 	assert stats["activity_logs_deleted"] is None
 	assert stats["error_logs_deleted"] == 1 and not exists("Error Log", old_error)

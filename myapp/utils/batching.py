@@ -21,22 +21,25 @@ class TimeBudget:
 
 
 def delete_where(doctype: str, condition: str, values: dict, batch_size: int, budget: TimeBudget) -> int:
-	"""`DELETE ... WHERE condition LIMIT batch_size` until the rows counted at the start are gone.
+	"""`DELETE ... WHERE condition LIMIT batch_size`, committed, until a batch deletes fewer rows.
 
-	`condition` is the app's own SQL with `%(name)s` parameters for every value. As fast as one
-	statement, but each batch is a short transaction that the time budget can stop between."""
+	`condition` is the app's own SQL with `%(name)s` parameters for every value, on an indexed
+	column (every Frappe table has an index on `modified`), so each batch reads only rows it
+	deletes: as fast as one statement, without counting first, and the time budget can stop
+	between the short transactions."""
 	table = f"`tab{doctype}`"
-	remaining = frappe.db.sql(f"select count(*) from {table} where {condition}", values)[0][0]
 	deleted = 0
-	while remaining > 0 and not budget.exhausted:
+	while not budget.exhausted:
 		frappe.db.sql(
 			f"delete from {table} where {condition} limit %(batch_size)s",
 			{**values, "batch_size": batch_size},
 		)
+		# rows the DELETE removed (frappe.db.sql returns none for a DELETE), read before the commit
+		done = frappe.db.sql("select row_count()")[0][0]
 		frappe.db.commit()
-		done = min(batch_size, remaining)
 		deleted += done
-		remaining -= done
+		if done < batch_size:
+			break
 	return deleted
 
 
