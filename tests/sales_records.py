@@ -173,6 +173,8 @@ def make_sales_invoice(
 			"currency": currency,
 			"conversion_rate": 1 if currency == CURRENCY else (conversion_rate or TEST_EXCHANGE_RATE),
 			"posting_date": posting_date,
+			# ERPNext sets posting_date to today unless asked to keep the one given
+			"set_posting_time": 1,
 			"items": rows,
 			"grand_total": sum(row["amount"] for row in rows),
 		}

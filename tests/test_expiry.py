@@ -247,14 +247,15 @@ def test_names_and_titles_are_escaped(owner):
 
 	check_expiring_documents()
 
-	from markupsafe import escape
+	from html import unescape
 
 	# v15 sanitises the Text Editor value on save (the handler goes), and the tag stays
 	stored = frappe.db.get_value("ToDo", todo.name, "description")
 	assert "onerror" not in stored and "<img" in stored
 	html = html_part(queued_emails()[0].message)
 	assert "<img" not in html
-	assert str(escape(stored)) in html
+	# escaped once more on the way into the email (v15's email pipeline may spell entities its way)
+	assert stored in unescape(html)
 	[notification] = notifications(owner)
 	assert "<img" not in notification.subject and "&lt;img" in notification.subject
 	assert "<img" not in notification.email_content

@@ -100,18 +100,41 @@ def test_bad_rows_in_the_middle_are_rolled_back_alone_and_reported_with_their_li
 	assert failed[1][4].startswith("Line 5: Customer Type cannot be")
 
 
-def test_retry_failed_rows_after_fixing_the_cause(drain):
-	rows = [HEADER, good(1), ["Waiting", "Commercial Plus", "Europe", "Company"], good(2)]
+@pytest.fixture
+def missing_customer_group():
+	"""A Customer Group that does not exist until the test creates it, and is gone afterwards (a
+	real site keeps master data between runs)."""
+	name = "Commercial Plus"
+
+	def remove():
+		if frappe.db.exists("Customer Group", name):
+			frappe.db.delete("Customer", {"customer_group": name})
+			frappe.delete_doc("Customer Group", name, ignore_permissions=True, force=True)
+			frappe.db.commit()
+
+	remove()
+	yield name
+	remove()
+
+
+def test_retry_failed_rows_after_fixing_the_cause(drain, missing_customer_group):
+	rows = [HEADER, good(1), ["Waiting", missing_customer_group, "Europe", "Company"], good(2)]
 	name = start(upload_csv("customers.csv", rows))
 	drain()
 	assert log_of(name).status == "Completed with Errors"
 
-	frappe.get_doc({"doctype": "Customer Group", "customer_group_name": "Commercial Plus"}).insert()
+	frappe.get_doc(
+		{
+			"doctype": "Customer Group",
+			"customer_group_name": missing_customer_group,
+			"parent_customer_group": "All Customer Groups",
+		}
+	).insert()
 	call_endpoint("myapp.api.start_import", import_log=name, retry_failed_rows=1)
 	drain()
 	log = log_of(name)
 	assert (log.status, log.success_count, log.error_count, log.failed_rows) == ("Success", 3, 0, [])
-	assert frappe.db.get_value("Customer", "Waiting", "customer_group") == "Commercial Plus"
+	assert frappe.db.get_value("Customer", "Waiting", "customer_group") == missing_customer_group
 	# nothing imported twice
 	assert imported_names() == ["Imported 00001", "Imported 00002"]
 	with pytest.raises(frappe.ValidationError):

@@ -10,6 +10,9 @@ from erpnext.controllers.selling_controller import SellingController
 class SalesInvoice(SellingController):
 	def validate(self):
 		super().validate()
+		if not cint(self.set_posting_time):
+			# as ERPNext's validate_posting_time: a posting date is today unless it is to be kept
+			self.posting_date = nowdate()
 		if cint(self.update_stock):
 			self.validate_warehouse()
 		if self.docstatus == 0:
