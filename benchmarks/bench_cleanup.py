@@ -1,7 +1,7 @@
-"""Example 1's cleanup on 100,000 old Error Logs: the app's batched set-based delete beside one
-`frappe.db.delete` (what Frappe's own ErrorLog.clear_old_logs does) and the seed's
+"""Example 1's cleanup on 100,000 old Error Logs: the app's batched set-based delete beside the seed's
 `get_all` + `frappe.delete_doc` per row, which also enqueues one `delete_dynamic_links` job per row
-(measured on a sample, including the time a worker takes to drain those jobs).
+(measured on a sample, including the time a worker takes to drain those jobs), and beside Frappe's
+own `ErrorLog.clear_old_logs` (one DELETE on the indexed `modified`).
 
 Run: .venv/bin/python benchmarks/bench_cleanup.py [rows] [seed sample]  (or `make bench` for all)
 """
@@ -9,8 +9,10 @@ Run: .venv/bin/python benchmarks/bench_cleanup.py [rows] [seed sample]  (or `mak
 import sys
 import time
 
+from common import Table, bench_site, measure, support  # first: it puts the testbed's frappe on sys.path
+
+# isort: split
 import frappe
-from common import Table, bench_site, measure, support
 from frappe.utils import add_days, now_datetime
 from frappe.utils.background_jobs import get_queue
 
@@ -40,8 +42,11 @@ def seed_style_delete(cutoff):
 	return len(names)
 
 
-def frappe_single_delete(cutoff):
-	frappe.db.delete("Error Log", {"creation": ("<", cutoff)})
+def frappe_clear_old_logs(days=30):
+	"""What Frappe's own Log Settings runs: ErrorLog.clear_old_logs, one DELETE on `modified`."""
+	from frappe.model.document import get_controller
+
+	get_controller("Error Log").clear_old_logs(days=days)
 	frappe.db.commit()
 
 
@@ -70,10 +75,10 @@ def run(table=None, rows=100_000, seed_sample=2_000):
 	)
 
 	seed_error_logs(rows)
-	_, seconds, peak = measure(frappe_single_delete, cutoff)
+	_, seconds, peak = measure(frappe_clear_old_logs, 30)
 	single_rate = table.add(
 		"cleanup: delete Error Logs",
-		"frappe.db.delete, one statement",
+		"Frappe's clear_old_logs, one statement",
 		rows,
 		seconds,
 		peak,
@@ -89,7 +94,7 @@ def run(table=None, rows=100_000, seed_sample=2_000):
 		rows,
 		seconds,
 		peak,
-		note=f"{rows / seconds / single_rate:.2f}x of one statement; {get_queue('default').count} jobs",
+		note=f"{rows / seconds / single_rate:.2f}x of clear_old_logs; {get_queue('default').count} jobs",
 		baseline_rate=seed_rate,
 	)
 	return table

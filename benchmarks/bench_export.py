@@ -1,7 +1,8 @@
 """Workflow 3's export of 100,000 Customers (5 columns) to a private CSV File: the app's stream
 (`frappe.get_list` permission filter, unbuffered cursor, rows written as they come) beside the
 seed's `frappe.get_all` + DictWriter into a StringIO, and beside a bare unbuffered cursor
-without permissions (the ceiling). The app runs as a Sales User restricted by a User Permission.
+without permissions (the ceiling). The app runs as a Sales Master Manager (read + export on Customer) restricted by a User
+Permission.
 
 Run: .venv/bin/python benchmarks/bench_export.py [rows]  (or `make bench` for all)
 """
@@ -65,7 +66,7 @@ def restricted_user():
 	if not frappe.db.exists("User", USER):
 		frappe.get_doc(
 			{"doctype": "User", "email": USER, "first_name": "Exporter", "user_type": "System User",
-			 "send_welcome_email": 0, "roles": [{"role": "Sales User"}]}
+			 "send_welcome_email": 0, "roles": [{"role": "Sales Master Manager"}]}
 		).insert(ignore_permissions=True)  # fmt: skip
 		frappe.get_doc(
 			{"doctype": "User Permission", "user": USER, "allow": "Customer Group", "for_value": "Retail",
