@@ -159,3 +159,46 @@ def failed_scheduled_jobs_card(filters: str | dict | None = None) -> dict:
 	from myapp.workspace import failed_scheduled_jobs_card as count_failed_jobs
 
 	return count_failed_jobs()
+
+
+# Failed jobs (myapp.job_center): System Managers retry them, one from the form or many from the list.
+
+
+@frappe.whitelist(methods=["POST"])
+def retry_failed_job(name: str, arguments: str | dict | None = None) -> dict:
+	"""The Failed Job's Retry: the same method as the same user on the same queue, under a new
+	job id; `arguments` (a JSON object) replaces the job's arguments for this retry and is recorded."""
+	from myapp.job_center import retry_failed_job as retry
+
+	frappe.only_for("System Manager")
+	result = retry(name, arguments)
+	if result["status"] == "Retried":
+		message = _("Resumed through the job's own Start Import")
+	else:
+		message = _("Retry queued as {0}").format(result["job_id"])
+	return {**result, "message": message}
+
+
+@frappe.whitelist(methods=["POST"])
+def retry_failed_jobs(names: str | list) -> dict:
+	"""Bulk Retry from the Failed Job list: each retried on its own; the ones refused are listed."""
+	from myapp.job_center import retry_failed_job as retry
+	from myapp.utils.arguments import parse_json_argument
+	from myapp.utils.savepoint import isolated
+
+	frappe.only_for("System Manager")
+	names = parse_json_argument(names, _("Names"))
+	if not isinstance(names, list):
+		frappe.throw(_("Names must be a list of Failed Job names"), frappe.ValidationError)
+	retried, errors = [], []
+	for name in names:
+		with isolated("myapp_retry_failed_job") as unit:
+			retry(str(name))
+		if unit.failed:
+			errors.append({"name": name, "error": str(unit.error)})
+		else:
+			retried.append(name)
+	message = _("{0} retried").format(len(retried))
+	if errors:
+		message += ", " + _("{0} refused (see the response)").format(len(errors))
+	return {"retried": retried, "errors": errors, "message": message}

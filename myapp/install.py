@@ -177,6 +177,15 @@ DEFAULT_EXPIRY_RULES = (
 	{"document_type": "License", "date_field": "valid_till", "days_before": "60, 30, 7", "user_field": "assigned_to"},
 	{"document_type": "Insurance Policy", "date_field": "expiry_date", "days_before": "30, 14, 7", "user_field": "owner"},
 )  # fmt: skip
+# Job Retry Policies (myapp.job_center) for the app's jobs that are safe to run again: the push
+# sends only the orders still due, one order per transaction; the pull re-reads from its committed
+# cursor and upserts. Both run without arguments. Imports are never retried (they resume instead).
+TRANSIENT_DATABASE_ERRORS = ("frappe.exceptions.QueryDeadlockError", "frappe.exceptions.QueryTimeoutError")
+TRANSIENT_HTTP_ERRORS = ("requests.exceptions.Timeout", "requests.exceptions.ConnectionError")
+DEFAULT_RETRY_POLICIES = (
+	{"method_pattern": "myapp.sync.push_to_external", "max_attempts": 5, "backoff_base_seconds": 60},
+	{"method_pattern": "myapp.sync.sync_from_external", "max_attempts": 3, "backoff_base_seconds": 120},
+)
 EXPIRY_LOG_UNIQUE_FIELDS = ("reference_doctype", "reference_name", "days_before")
 EXPIRY_LOG_UNIQUE_INDEX = "unique_reference_days_before"
 
@@ -195,6 +204,7 @@ def setup():
 	create_default_settings()
 	add_expiry_log_unique_index()
 	create_default_expiry_rules()
+	create_default_retry_policies()
 	add_sales_order_sync_card()  # after the custom fields it counts by
 	frappe.db.commit()
 
@@ -290,3 +300,24 @@ def create_default_expiry_rules():
 		frappe.get_doc({"doctype": "Expiry Rule", "enabled": 1, **rule, "user_field": user_field}).insert(
 			ignore_permissions=True
 		)
+
+
+def create_default_retry_policies():
+	"""The app's own retry policies; never overwrites a policy of the same pattern (disable one rather
+	than delete it: the next migrate creates a missing default again)."""
+	for policy in DEFAULT_RETRY_POLICIES:
+		if frappe.db.exists("Job Retry Policy", {"method_pattern": policy["method_pattern"]}):
+			continue
+		frappe.get_doc(
+			{
+				"doctype": "Job Retry Policy",
+				"enabled": 1,
+				"backoff_factor": 2,
+				"max_backoff_seconds": 3600,
+				"jitter": 1,
+				"notify_role": "System Manager",
+				"quiet_period_minutes": 60,
+				"transient_exceptions": "\n".join(TRANSIENT_DATABASE_ERRORS + TRANSIENT_HTTP_ERRORS),
+				**policy,
+			}
+		).insert(ignore_permissions=True)

@@ -1,7 +1,7 @@
 """Example 1: daily database maintenance (`daily_long`, the long queue).
 
-Old Error Logs, Activity Logs, sent/expired/failed emails (with their recipients) and Versions
-beyond the newest few of each document, deleted set-based in committed batches within a time
+Old Error Logs, Activity Logs, sent/expired/failed emails (with their recipients), Versions
+beyond the newest few of each document and closed Failed Jobs, deleted set-based in committed batches within a time
 budget. Frappe's Log Settings clears some of these too, each with its own days (Error Log 14,
 Email Queue 30, Activity Log 90 by default): whichever is shorter wins. The app's own Sync Log is
 registered with Log Settings (hooks.py), not cleared here. Each cleanup is independent: one that fails is logged and the others still run.
@@ -32,6 +32,9 @@ def daily_database_maintenance() -> dict:
 		"versions_cleaned": lambda: cleanup_document_versions(
 			settings.version_retention_days, settings.versions_to_keep, batch_size, budget
 		),
+		"failed_jobs_deleted": lambda: delete_closed_failed_jobs(
+			settings.failed_job_retention_days, batch_size, budget
+		),
 	}
 	stats = {}
 	for key, cleanup in cleanups.items():
@@ -54,6 +57,18 @@ def delete_older_than(doctype: str, days: int, batch_size: int, budget: TimeBudg
 	# `modified`, as Frappe's own clear_old_logs: every table is indexed on it (not on `creation`),
 	# and a log row is not modified after it is written
 	return delete_where(doctype, "modified < %(cutoff)s", {"cutoff": cutoff_for(days)}, batch_size, budget)
+
+
+def delete_closed_failed_jobs(days: int, batch_size: int, budget: TimeBudget) -> int:
+	"""Failed Jobs someone resolved or ignored (or whose retry succeeded) longer than `days` ago;
+	Open ones stay however old, they still need someone."""
+	return delete_where(
+		"Failed Job",
+		"modified < %(cutoff)s and status in %(statuses)s",
+		{"cutoff": cutoff_for(days), "statuses": ("Resolved", "Ignored")},
+		batch_size,
+		budget,
+	)
 
 
 def cleanup_email_queue(days: int, batch_size: int, budget: TimeBudget) -> int:

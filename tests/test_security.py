@@ -90,6 +90,25 @@ def customers():
 	frappe.db.commit()
 
 
+def failed_job():
+	"""A Failed Job whose arguments are stored in full (RQ holds no copy): a retry can be queued."""
+	from myapp.job_center import Failure, record_failure
+
+	name = record_failure(
+		Failure(
+			method="myapp.tasks.daily_cleanup",
+			job_id=f"{frappe.local.site}::security-{frappe.generate_hash(length=6)}",
+			site=frappe.local.site,
+			queue="default",
+			user="Administrator",
+			exception_type="ValueError",
+			failed_at=frappe.utils.now_datetime(),
+		)
+	)
+	frappe.db.commit()
+	return name
+
+
 @dataclass
 class Endpoint:
 	roles: tuple  # a user with these roles may call it
@@ -193,6 +212,25 @@ ENDPOINTS = {
 		setup=lambda user: {"import_log": import_log(user, with_failed_row=True)},
 		enqueues=False,
 		bad=[({"import_log": "NO-SUCH-LOG"}, "an unknown log")],
+	),
+	"myapp.api.retry_failed_job": Endpoint(
+		roles=("System Manager",),
+		setup=lambda user: {"name": failed_job()},
+		enqueues=True,
+		bad=[
+			({"name": "NO-SUCH-JOB"}, "an unknown Failed Job"),
+			({"arguments": "{not json"}, "edited arguments that are not JSON"),
+			({"arguments": "[1, 2]"}, "edited arguments that are not an object"),
+		],
+	),
+	"myapp.api.retry_failed_jobs": Endpoint(
+		roles=("System Manager",),
+		setup=lambda user: {"names": f'["{failed_job()}"]'},
+		enqueues=True,
+		bad=[
+			({"names": "{not json"}, "names that are not JSON"),
+			({"names": '"one name"'}, "names that are not a list"),
+		],
 	),
 	"myapp.api.failed_scheduled_jobs_card": Endpoint(
 		roles=("System Manager",),

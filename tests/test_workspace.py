@@ -17,7 +17,8 @@ WORKSPACE_JSON = MODULE / "workspace" / "background_jobs" / "background_jobs.jso
 CARD_JSONS = sorted((MODULE / "number_card").glob("*/*.json"))
 FAILED_JOBS_CARD = "Failed Scheduled Jobs 24h"
 IMPORTS_CARD = "Imports Running"
-SHIPPED_CARDS = {FAILED_JOBS_CARD, IMPORTS_CARD}
+OPEN_FAILED_JOBS_CARD = "Open Failed Jobs"
+SHIPPED_CARDS = {FAILED_JOBS_CARD, IMPORTS_CARD, OPEN_FAILED_JOBS_CARD}
 
 # Columns every table has (frappe.model.default_fields); filters may use them.
 STANDARD_COLUMNS = {"name", "owner", "creation", "modified", "modified_by", "docstatus", "idx"}
@@ -153,8 +154,18 @@ def test_migrate_installs_the_workspace_and_its_cards(erpnext):
 		SALES_ORDER_SYNC_CARD
 	}
 	# the Sales Order card sits after the shipped ones, once, in the rows and in the content
-	assert workspace_card_names() == [FAILED_JOBS_CARD, IMPORTS_CARD, SALES_ORDER_SYNC_CARD]
-	assert content_card_names() == [FAILED_JOBS_CARD, IMPORTS_CARD, SALES_ORDER_SYNC_CARD]
+	assert workspace_card_names() == [
+		FAILED_JOBS_CARD,
+		IMPORTS_CARD,
+		OPEN_FAILED_JOBS_CARD,
+		SALES_ORDER_SYNC_CARD,
+	]
+	assert content_card_names() == [
+		FAILED_JOBS_CARD,
+		IMPORTS_CARD,
+		OPEN_FAILED_JOBS_CARD,
+		SALES_ORDER_SYNC_CARD,
+	]
 
 
 def test_migrate_again_keeps_one_sales_order_card(erpnext):
@@ -165,8 +176,18 @@ def test_migrate_again_keeps_one_sales_order_card(erpnext):
 	stored_modified = frappe.db.get_value("Workspace", WORKSPACE, "modified")
 	after_migrate()
 	after_migrate()
-	assert workspace_card_names() == [FAILED_JOBS_CARD, IMPORTS_CARD, SALES_ORDER_SYNC_CARD]
-	assert content_card_names() == [FAILED_JOBS_CARD, IMPORTS_CARD, SALES_ORDER_SYNC_CARD]
+	assert workspace_card_names() == [
+		FAILED_JOBS_CARD,
+		IMPORTS_CARD,
+		OPEN_FAILED_JOBS_CARD,
+		SALES_ORDER_SYNC_CARD,
+	]
+	assert content_card_names() == [
+		FAILED_JOBS_CARD,
+		IMPORTS_CARD,
+		OPEN_FAILED_JOBS_CARD,
+		SALES_ORDER_SYNC_CARD,
+	]
 	# adding the card must not look like a newer workspace, or a changed JSON would never import
 	assert frappe.db.get_value("Workspace", WORKSPACE, "modified") == stored_modified
 
@@ -175,10 +196,20 @@ def test_migrate_again_keeps_one_sales_order_card(erpnext):
 	frappe.db.set_value("Workspace", WORKSPACE, "modified", "2020-01-01 00:00:00", update_modified=False)
 	frappe.db.commit()
 	sync_all()
-	assert workspace_card_names() == [FAILED_JOBS_CARD, IMPORTS_CARD]
+	assert workspace_card_names() == [FAILED_JOBS_CARD, IMPORTS_CARD, OPEN_FAILED_JOBS_CARD]
 	after_migrate()
-	assert workspace_card_names() == [FAILED_JOBS_CARD, IMPORTS_CARD, SALES_ORDER_SYNC_CARD]
-	assert content_card_names() == [FAILED_JOBS_CARD, IMPORTS_CARD, SALES_ORDER_SYNC_CARD]
+	assert workspace_card_names() == [
+		FAILED_JOBS_CARD,
+		IMPORTS_CARD,
+		OPEN_FAILED_JOBS_CARD,
+		SALES_ORDER_SYNC_CARD,
+	]
+	assert content_card_names() == [
+		FAILED_JOBS_CARD,
+		IMPORTS_CARD,
+		OPEN_FAILED_JOBS_CARD,
+		SALES_ORDER_SYNC_CARD,
+	]
 	assert str(frappe.db.get_value("Workspace", WORKSPACE, "modified")) == str(
 		frappe.utils.get_datetime(load(WORKSPACE_JSON)["modified"])
 	)
@@ -190,8 +221,8 @@ def test_site_without_erpnext_gets_no_sales_order_card(site_without_erpnext):
 	after_migrate()
 	assert frappe.db.exists("Workspace", WORKSPACE)
 	assert not frappe.db.exists("Number Card", SALES_ORDER_SYNC_CARD)
-	assert workspace_card_names() == [FAILED_JOBS_CARD, IMPORTS_CARD]
-	assert content_card_names() == [FAILED_JOBS_CARD, IMPORTS_CARD]
+	assert workspace_card_names() == [FAILED_JOBS_CARD, IMPORTS_CARD, OPEN_FAILED_JOBS_CARD]
+	assert content_card_names() == [FAILED_JOBS_CARD, IMPORTS_CARD, OPEN_FAILED_JOBS_CARD]
 
 
 def make_scheduled_job_log(status, created):

@@ -190,6 +190,8 @@ def release_claim_on_failure(job, connection, type, value, traceback):
 	truncate_failed_registry(job, connection, type, value, traceback)
 	if claim.get("on_failure"):
 		_import(claim["on_failure"])(job, connection, type, value, traceback)
+	# a Failed Job record at once, with the real exception (never raises; the capture is the backstop)
+	_import("myapp.job_center.record_failure_callback")(job, connection, type, value, traceback)
 
 
 def _import(path: str):

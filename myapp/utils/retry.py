@@ -90,17 +90,24 @@ def parse_retry_after(value: str | None, now: datetime.datetime | None = None) -
 
 
 def backoff_seconds(
-	attempt: int, base: float, cap: float, retry_after: float | None = None, rng: random.Random | None = None
+	attempt: int,
+	base: float,
+	cap: float,
+	retry_after: float | None = None,
+	rng: random.Random | None = None,
+	factor: float = 2,
+	jitter: bool = True,
 ) -> float:
 	"""Delay before attempt `attempt + 1`, after `attempt` (>= 1) failed attempts.
 
-	Exponential (`base * 2 ** (attempt - 1)`), capped at `cap`, with "equal jitter": a uniform
-	draw from the upper half, so the delay never collapses to zero. A server's Retry-After is a
-	floor: the record never comes back before the server said it may.
+	Exponential (`base * factor ** (attempt - 1)`), capped at `cap`, with "equal jitter": a uniform
+	draw from the upper half, so the delay never collapses to zero (`jitter=False`: the ceiling
+	itself). A server's Retry-After is a floor: the record never comes back before the server said
+	it may.
 	"""
 	rng = rng or random
-	ceiling = min(float(cap), float(base) * (2 ** max(attempt - 1, 0)))
-	delay = ceiling / 2 + rng.uniform(0, ceiling / 2)
+	ceiling = min(float(cap), float(base) * (float(factor) ** max(attempt - 1, 0)))
+	delay = ceiling / 2 + rng.uniform(0, ceiling / 2) if jitter else ceiling
 	if retry_after is not None:
 		delay = max(delay, retry_after)
 	return delay
