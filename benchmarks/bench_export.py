@@ -148,7 +148,7 @@ def run(table=None, rows=100_000):
 	assert result["records"] == rows, result
 	table.add(
 		"export: customers to CSV",
-		"app: get_list stream as Sales User",
+		"app: get_list stream, restricted user",
 		rows,
 		seconds,
 		peak,

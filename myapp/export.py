@@ -134,6 +134,49 @@ def iterate_readable_rows(doctype: str, fields: list[str], filters=None, order_b
 		yield from frappe.db.sql(query, as_list=True, as_iterator=True)
 
 
+# Field types whose values are numbers, dates or flags: never a formula, written as they are.
+UNQUOTED_FIELDTYPES = frozenset(
+	(
+		"Check",
+		"Currency",
+		"Date",
+		"Datetime",
+		"Duration",
+		"Float",
+		"Int",
+		"Long Int",
+		"Percent",
+		"Rating",
+		"Time",
+	)
+)
+# What `neutralise` looks for, in SQL: a cell starting with one of these is a formula.
+FORMULA_FIRST_CHARACTERS = "('=', '+', '-', '@', char(9), char(13))"
+
+
+def iterate_export_rows(doctype: str, fields: list[str], filters=None):
+	"""`iterate_readable_rows` ordered by name, with each text cell made safe for a spreadsheet by
+	the database (an apostrophe before a formula, as `neutralise` does): the rows go to the CSV
+	writer with no Python work per cell, as fast as a bare cursor."""
+	query = frappe.get_list(doctype, fields=fields, filters=filters, order_by="name asc", run=False)
+	meta = frappe.get_meta(doctype)
+	columns = []
+	for field in fields:
+		column = f"readable.`{field}`"
+		df = meta.get_field(field)
+		if df and df.fieldtype in UNQUOTED_FIELDTYPES:
+			columns.append(column)
+		else:
+			columns.append(
+				f"case when left({column}, 1) in {FORMULA_FIRST_CHARACTERS} "
+				f"then concat(char(39), {column}) else {column} end"
+			)
+	# the ORDER BY outside too: MariaDB may drop the one of a derived table
+	sql = f"select {', '.join(columns)} from ({query}) readable order by readable.`name`"
+	with frappe.db.unbuffered_cursor():
+		yield from frappe.db.sql(sql, as_list=True, as_iterator=True)
+
+
 def export_doctype(doctype: str, filters=None, fields=None, user: str | None = None) -> dict:
 	"""Export the records of `doctype` matching `filters` that `user` may read; tell them the outcome.
 
@@ -147,7 +190,7 @@ def export_doctype(doctype: str, filters=None, fields=None, user: str | None = N
 		filters, fields = validate_export_request(doctype, filters, fields)
 		with PrivateCSVFile(f"{doctype} export.csv") as out:
 			out.writerow(fields)
-			out.writerows(iterate_readable_rows(doctype, fields, filters))
+			out.writerows(iterate_export_rows(doctype, fields, filters), safe=True)
 			records = out.rows - 1
 			if not records:
 				notify_user(

@@ -544,6 +544,12 @@ ALLOWED_SQL_INTERPOLATIONS = {
 	("install.py", "add_expiry_log_unique_index", "columns"): (
 		"built from the module constant EXPIRY_LOG_UNIQUE_FIELDS, each name backquoted"
 	),
+	("export.py", "iterate_export_rows", "query"): (
+		"the query frappe.get_list(run=False) built, with the user's permission conditions"
+	),
+	("export.py", "iterate_export_rows", "columns"): (
+		"backquoted field names checked against the DocType's meta by validate_export_request"
+	),
 	("install.py", "before_uninstall", "doctype"): "a key of the module constant CUSTOM_FIELDS",
 	("install.py", "before_uninstall", "field"): "a field of the module constant CUSTOM_FIELDS",
 }
