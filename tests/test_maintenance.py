@@ -213,3 +213,25 @@ def test_an_exhausted_time_budget_starts_no_batch(budget_seconds):
 
 	assert stats["time_budget_exhausted"] is True
 	assert stats["error_logs_deleted"] == 0 and exists("Error Log", old_error)
+
+
+def test_batches_walk_the_index_and_delete_exactly_the_old_rows():
+	"""Batches of 5 along `modified`: runs of equal timestamps longer than a batch, and the rows at
+	the cutoff's edge, are each deleted once and the newer rows stay."""
+	from myapp.utils.batching import TimeBudget, delete_where
+
+	base = days_ago(40)
+	ages = [base] * 12 + [base + datetime.timedelta(seconds=s) for s in range(1, 9)]  # 12 share one
+	old = [make_error_log(40) for _ in ages]
+	for name, when in zip(old, ages, strict=True):
+		backdate("Error Log", name, when)
+	recent = [make_error_log(5) for _ in range(3)]
+	frappe.db.commit()
+
+	deleted = delete_where(
+		"Error Log", "modified < %(cutoff)s", {"cutoff": days_ago(30)}, batch_size=5, budget=TimeBudget(60)
+	)
+
+	assert deleted == len(old)
+	assert not any(exists("Error Log", name) for name in old)
+	assert all(exists("Error Log", name) for name in recent)
