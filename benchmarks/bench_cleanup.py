@@ -6,6 +6,7 @@ own `ErrorLog.clear_old_logs` (one DELETE on the indexed `modified`).
 Run: .venv/bin/python benchmarks/bench_cleanup.py [rows] [seed sample]  (or `make bench` for all)
 """
 
+import datetime
 import sys
 import time
 
@@ -27,8 +28,9 @@ def seed_error_logs(count, age_days=40):
 		"Error Log",
 		["name", "creation", "modified", "owner", "modified_by", "method", "error"],
 		(
-			(f"bench-{i:07d}", when, when, "Administrator", "Administrator", "bench", "Traceback ...")
-			for i in range(count)
+			# one second apart, as real logs are (a batch can then end anywhere in the index)
+			(f"bench-{i:07d}", stamp, stamp, "Administrator", "Administrator", "bench", "Traceback ...")
+			for i, stamp in ((i, when - datetime.timedelta(seconds=i)) for i in range(count))
 		),
 	)
 	frappe.db.commit()

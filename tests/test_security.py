@@ -541,14 +541,6 @@ ALLOWED_SQL_INTERPOLATIONS = {
 		"the app's own SQL with %(name)s parameters for every value; checked below: every call "
 		"site passes a string literal"
 	),
-	("utils/batching.py", "delete_where", "walk"): (
-		'the indexed column to walk, "modified" unless a caller passes a literal (checked below)'
-	),
-	(
-		"utils/batching.py",
-		"delete_where",
-		"after",
-	): "a fixed clause on `walk`, its value a %(lower)s parameter",
 	("install.py", "add_expiry_log_unique_index", "columns"): (
 		"built from the module constant EXPIRY_LOG_UNIQUE_FIELDS, each name backquoted"
 	),
@@ -704,8 +696,6 @@ def test_the_allowed_delete_where_interpolations_get_literals_from_their_callers
 	and the DocType is a literal or delete_older_than's, whose callers all pass literals."""
 	for call in calls_of("delete_where"):
 		assert is_literal(argument(call, 1, "condition"))
-		if len(call.args) > 5 or any(k.arg == "walk" for k in call.keywords):
-			assert is_literal(argument(call, 5, "walk"))
 		doctype = argument(call, 0, "doctype")
 		assert is_literal(doctype) or (isinstance(doctype, ast.Name) and doctype.id == "doctype")
 	for call in calls_of("delete_older_than"):
