@@ -23,16 +23,24 @@ POLICY = "Job Retry Policy"
 TEST_POLICY_PREFIX = "job_center_jobs."
 
 
+BROAD_TEST_PATTERN = "myapp.*"  # a test's policy over every job of the app (never a default)
+
+
+def delete_test_policies():
+	frappe.db.delete(POLICY, {"method_pattern": ("like", f"{TEST_POLICY_PREFIX}%")})
+	frappe.db.delete(POLICY, {"method_pattern": BROAD_TEST_PATTERN})
+	frappe.db.commit()
+
+
 @pytest.fixture(autouse=True)
 def clean_job_center():
-	"""No test policies, no remembered job ids (the conftest empties Failed Job and the queues)."""
-	frappe.db.delete(POLICY, {"method_pattern": ("like", f"{TEST_POLICY_PREFIX}%")})
-	frappe.db.commit()
+	"""No test policies (before too: a run killed half-way on a real site leaves its own), no
+	remembered job ids (the conftest empties Failed Job and the queues)."""
+	delete_test_policies()
 	get_redis_conn().delete(recorded_set_key())
 	yield
 	frappe.db.rollback()
-	frappe.db.delete(POLICY, {"method_pattern": ("like", f"{TEST_POLICY_PREFIX}%")})
-	frappe.db.commit()
+	delete_test_policies()
 
 
 def make_policy(method, max_attempts=5, **values):
@@ -393,7 +401,7 @@ def test_a_failed_import_is_not_retried_blindly_and_its_retry_resumes(drain):
 
 	from myapp.job_center import Failure, record_failure
 
-	make_policy("myapp.*", max_attempts=5)  # a broad policy must not catch the import
+	make_policy(BROAD_TEST_PATTERN, max_attempts=5)  # a broad policy must not catch the import
 	file_url = upload_csv("jc.csv", [["description"], ["a"], ["b"]])
 	log = frappe.get_doc(
 		{"doctype": "CSV Import Log", "import_file": file_url, "reference_doctype": "ToDo"}
