@@ -39,6 +39,10 @@ scheduler_events = {
 	},
 }
 
+# Every failed background job of the site (any app) becomes a Failed Job as it fails
+# (myapp.job_center): RQ's failed registries drop jobs beyond 1,000 per queue at once.
+after_job = ["myapp.job_center.record_failed_run"]
+
 # Frappe's Log Settings clears old Sync Logs daily (days editable there, like Error Log's 14)
 default_log_clearing_doctypes = {
 	"Sync Log": 30,

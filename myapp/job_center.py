@@ -3,9 +3,14 @@
 Frappe v15 keeps a failed job only in RQ's failed registry: 7 days, and at most 1,000 per queue
 for the whole bench (`truncate_failed_registry`), with no Retry. Here:
 
-- `capture_failed_jobs` (scheduler, every minute) reads this site's ids from each queue's failed
-  registry and records the new ones; this app's own jobs are recorded at once by their failure
-  callback (`record_failure_callback`, called from `myapp.utils.jobs.release_claim_on_failure`).
+- `record_failed_run` (an `after_job` hook, so for every app's jobs) records a failure in the
+  worker, as the job fails and before RQ sees it: once a queue's failed registry holds 1,000 jobs,
+  Frappe's `truncate_failed_registry` keeps the oldest and drops each newer one at the next
+  failure, long before any scheduled read. `capture_failed_jobs` (scheduler, every minute) reads
+  this site's ids from each queue's failed registry and records what the hook could not see: jobs
+  that failed before they started (an unknown method) and jobs whose worker was killed. This
+  app's own jobs also go through their failure callback (`record_failure_callback`, called from
+  `myapp.utils.jobs.release_claim_on_failure`).
   Each RQ job is counted once (its id is kept on the record, checked under a row lock), and the
   same method with the same arguments is one record (a unique `dedup_key`) whose `attempts` grow.
 - A `Job Retry Policy` matching the method and a transient exception type schedules an automatic
@@ -791,6 +796,29 @@ def _record_from_callback(job, connection, exc_type, exc_value, tb):
 	record_failure(failure_from_callback(job, exc_type, exc_value, tb))
 
 
+def record_failed_run(method=None, kwargs=None, result=None):
+	"""`after_job` hook: Frappe calls it in the `finally` of `execute_job`, after the failed job's
+	rollback and its Error Log, where `sys.exc_info()` still holds the job's exception. Records the
+	failure at once and commits (the job's own work is already rolled back). Never raises: the
+	job's exception must stay what RQ stores."""
+	from rq import get_current_job
+
+	exc_type, exc_value, tb = sys.exc_info()
+	if exc_type is None:
+		return
+	job = get_current_job()
+	# a job run in-process (`now=True`) from inside another job is not the worker's job
+	if job is None or job_method(job) != method:
+		return
+	try:
+		record_failure(failure_from_callback(job, exc_type, exc_value, tb))
+		frappe.db.commit()
+		job.connection.sadd(recorded_set_key(), job.id)
+	except Exception:
+		frappe.db.rollback()
+		frappe.logger("myapp.job_center").exception(f"Could not record the failure of {job.id}")
+
+
 def record_failure_callback(job, connection, exc_type, exc_value, tb):
 	"""Record a failure from an on_failure callback, at once and with its real exception. Never
 	raises (RQ would store the callback's error instead of the job's): the capture finds the job
@@ -828,6 +856,14 @@ def queue_counts() -> list[dict]:
 			}
 		)
 	return rows
+
+
+def failed_job_of(job_id: str) -> str | None:
+	"""The Failed Job that recorded the RQ job `job_id`."""
+	# its last job id, unless the same failure came again since
+	return frappe.db.get_value(DOCTYPE, {"job_id": job_id}) or frappe.db.get_value(
+		DOCTYPE, {"job_ids": ("like", f"%{job_id}%")}
+	)
 
 
 def open_failed_jobs(method: str | None = None, limit: int = 50) -> list:

@@ -8,9 +8,11 @@ registered with Log Settings (hooks.py), not cleared here. Each cleanup is indep
 """
 
 import frappe
+from frappe import _
 from frappe.utils import add_days, now_datetime
 
 from myapp.utils.batching import TimeBudget, delete_selected, delete_where
+from myapp.utils.progress import Progress
 
 SETTINGS = "Maintenance Settings"
 
@@ -37,13 +39,15 @@ def daily_database_maintenance() -> dict:
 		),
 	}
 	stats = {}
-	for key, cleanup in cleanups.items():
+	progress = Progress(len(cleanups), _("Database maintenance"), every=1)
+	for done, (key, cleanup) in enumerate(cleanups.items(), start=1):
 		try:
 			stats[key] = cleanup()
 		except Exception:
 			frappe.db.rollback()
 			stats[key] = None
 			frappe.log_error(title=f"Daily Maintenance: {key} failed")
+		progress.update(done)
 	stats["time_budget_exhausted"] = budget.exhausted
 	frappe.logger("myapp.maintenance").info(f"Daily maintenance completed: {stats}")
 	return stats

@@ -20,6 +20,7 @@ from support import (  # noqa: F401  (imported first: it puts the testbed on sys
 	_site_name,
 	_sites_path,
 	connect_site,
+	connected_to,
 	drain_queues,
 	install_test_site,
 	pending_jobs,
@@ -69,20 +70,33 @@ def site_without_erpnext(site):
 	connected again afterwards."""
 	if BENCH_SITE:
 		pytest.skip("needs a second site without ERPNext; the testbed installs one, a bench has none")
+	name, sites_path = _install_site_without_erpnext()
+	with connected_to(name, sites_path):
+		yield name
+
+
+def _install_site_without_erpnext() -> tuple[str, str]:
+	"""The testbed's second site (installed once per session, in its own sites folder); this
+	process stays connected to the test site."""
 	name, sites_path = _site_name(NO_ERPNEXT), _sites_path(NO_ERPNEXT)
 	if name not in _sites_without_erpnext:
 		install_test_site(apps=("frappe", "myapp"), variant=NO_ERPNEXT)
 		_sites_without_erpnext[name] = sites_path
-	else:
-		frappe.destroy()
-		frappe.init(name, sites_path=sites_path, force=True)
-		frappe.connect()
-	try:
-		yield name
-	finally:
-		if getattr(frappe.local, "db", None):
-			frappe.db.rollback()
 		connect_site()
+	return name, sites_path
+
+
+@pytest.fixture
+def other_site(site):
+	"""(name, sites path) of a second site on the same queues, for tests of what one site's jobs do
+	to another's. The testbed's second site; on a bench, the site named by `MYAPP_TEST_OTHER_SITE`
+	(another throwaway site with myapp installed: the tests write to it too)."""
+	if BENCH_SITE:
+		name = os.environ.get("MYAPP_TEST_OTHER_SITE")
+		if not name or name == BENCH_SITE:
+			pytest.skip("set MYAPP_TEST_OTHER_SITE to a second throwaway site of this bench")
+		return name, _sites_path()
+	return _install_site_without_erpnext()
 
 
 def _flush_queues():

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -44,6 +45,20 @@ def connect_site():
 		frappe.destroy()
 	frappe.init(_site_name(), sites_path=_sites_path(), force=True)
 	frappe.connect()
+
+
+@contextmanager
+def connected_to(site, sites_path):
+	"""This process connected to another site for the block, then to the test site again."""
+	frappe.destroy()
+	frappe.init(site, sites_path=sites_path, force=True)
+	frappe.connect()
+	try:
+		yield site
+	finally:
+		if getattr(frappe.local, "db", None):
+			frappe.db.rollback()
+		connect_site()
 
 
 def install_test_site(prefix=None, apps=("frappe", "erpnext", "myapp"), variant=""):
@@ -108,14 +123,14 @@ WORKER_CODE = (
 )
 
 
-def start_worker(queues="short,default,long", burst=True):
+def start_worker(queues="short,default,long", burst=True, sites_path=None):
 	"""A real `frappe.utils.background_jobs.start_worker` process with the sites folder as cwd."""
 	code = WORKER_CODE.format(queue=queues)
 	if not burst:
 		code = code.replace("burst=True", "burst=False")
 	process = subprocess.Popen(
 		[sys.executable, "-c", code],
-		cwd=_sites_path(),
+		cwd=sites_path or _sites_path(),
 		env=_worker_env(),
 		stdout=subprocess.PIPE,
 		stderr=subprocess.STDOUT,
@@ -176,13 +191,14 @@ def pending_jobs(queues=("short", "default", "long"), app_only=True):
 	return total
 
 
-def drain_queues(workers=1, queues="short,default,long", timeout=300):
-	"""Commit, then run burst workers until every queue is empty; returns the workers' output."""
+def drain_queues(workers=1, queues="short,default,long", timeout=300, sites_path=None):
+	"""Commit, then run burst workers (in `sites_path`, by default the test site's sites folder)
+	until every queue is empty; returns the workers' output."""
 	frappe.db.commit()
 	output = []
 	deadline = time.monotonic() + timeout
 	while True:
-		processes = [start_worker(queues) for _ in range(workers)]
+		processes = [start_worker(queues, sites_path=sites_path) for _ in range(workers)]
 		for process in processes:
 			out, _ = process.communicate(timeout=max(1, deadline - time.monotonic()))
 			output.append(out)

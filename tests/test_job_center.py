@@ -227,8 +227,9 @@ def test_capture_twice_and_on_four_workers_at_once_records_each_failure_once(dra
 
 
 def test_the_same_failure_recorded_by_callback_and_capture_counts_once(drain):
-	"""This app's own jobs (enqueue_once) are recorded at once by their failure callback, with
-	the real exception; the capture finds the same job id and adds nothing."""
+	"""A failure is recorded at once in the worker (the after_job hook), and this app's own jobs
+	(enqueue_once) by their failure callback too, with the real exception: the same job id counts
+	once, and the capture finds it remembered and adds nothing."""
 	from myapp.utils.jobs import enqueue_once
 
 	run_key = key()
@@ -237,8 +238,47 @@ def test_the_same_failure_recorded_by_callback_and_capture_counts_once(drain):
 	record = only_record(method="job_center_jobs.fails")  # before any capture
 	assert (record.attempts, record.exception_type) == (1, "ValueError")
 	assert "cannot process" in record.exception_message and "Traceback" in record.traceback
-	assert capture()["recorded"] == 1  # counted on the record already: only remembered
+	assert get_redis_conn().sismember(recorded_set_key(), record.job_id)
+	assert capture()["recorded"] == 0
 	assert only_record(method="job_center_jobs.fails").attempts == 1
+
+
+def test_failures_of_two_sites_beyond_rqs_limit_are_each_recorded_by_their_own_site(drain, other_site):
+	"""1,500 failures on one queue from two sites: RQ's failed registry keeps 1,000 for the whole
+	bench (Frappe's truncate_failed_registry keeps the oldest and drops each newer failure at the
+	next one, long before a scheduled read), yet every failure of this site is a Failed Job before
+	any capture runs, and none of the other site's."""
+	from support import connected_to, drain_queues
+
+	other, other_sites_path = other_site
+	run_key = key()
+	other_count = this_count = 750
+	with connected_to(other, other_sites_path):
+		for n in range(other_count):
+			enqueue("fails", tag=f"{run_key}-other-{n}")
+		# first, so the registry is full of older failures when this site's jobs fail
+		drain_queues(workers=2, queues="short", sites_path=other_sites_path, timeout=600)
+		other_recorded = frappe.db.count(DOCTYPE, {"method": "job_center_jobs.fails"})
+		frappe.db.delete(DOCTYPE, {"method": "job_center_jobs.fails"})
+		frappe.db.delete("Error Log", {"method": "job_center_jobs.fails"})
+		frappe.db.commit()
+	assert other_recorded == other_count  # the other site recorded its own
+
+	jobs = [enqueue("fails", tag=f"{run_key}-this-{n}") for n in range(this_count)]
+	drain(workers=2, queues="short", timeout=600)
+
+	registry = get_queue("short").failed_job_registry
+	in_registry = {i.decode() for i in get_redis_conn().zrange(registry.key, 0, -1)}
+	assert len(in_registry) == 1000  # rq_failed_jobs_limit: 500 failures were dropped
+	this_site_left = in_registry & {job.id for job in jobs}
+	assert len(this_site_left) < this_count
+
+	rows = records(method="job_center_jobs.fails")
+	tags = {json.loads(row.arguments)["tag"] for row in rows}
+	assert tags == {f"{run_key}-this-{n}" for n in range(this_count)}
+	assert {row.job_id for row in rows} == {job.id for job in jobs}
+	assert all(row.attempts == 1 and row.exception_type == "ValueError" for row in rows)
+	assert capture()["recorded"] == 0  # nothing left for the scheduled read
 
 
 def wait_for(condition, message, timeout=60):
@@ -469,6 +509,48 @@ def test_bench_commands_show_queues_list_and_retry(drain, sites_path, site, monk
 	finally:
 		connect_site()
 	assert only_record(name=record.name).status == "Retrying"
+
+
+def test_run_command_runs_a_job_through_the_queue_and_shows_its_progress_and_end(
+	sites_path, site, monkeypatch
+):
+	from click.testing import CliRunner
+
+	from myapp.commands import commands
+
+	group, runner = commands[0], CliRunner()
+	obj = {"sites": [site], "force": False, "profile": False}
+	monkeypatch.chdir(sites_path)
+	maintenance = "myapp.maintenance.daily_database_maintenance"
+	start_worker("long", burst=False)
+	try:
+		out = runner.invoke(group, ["run", maintenance, "--queue", "long"], obj=obj)
+		assert out.exit_code == 0, out.output
+		lines = out.output.splitlines()
+		assert lines[0].startswith(f"Enqueued {maintenance} on long as job ")
+		steps = [line.split()[0] for line in lines if "Database maintenance" in line]
+		assert steps == ["20%", "40%", "60%", "80%", "100%"] and "5 of 5" in lines[-2]
+		assert lines[-1].startswith("Finished. Result: {'error_logs_deleted': 0, ")
+
+		# a wrong argument: the job fails in the worker, and its Failed Job is named
+		args = ["run", maintenance, "--queue", "long", "--kwargs", '{"days": 3}']
+		out = runner.invoke(group, args, obj=obj)
+		assert out.exit_code == 1, out.output
+		assert "Job failed: TypeError: daily_database_maintenance() got an unexpected keyword" in out.output
+		connect_site()
+		record = only_record(method=maintenance)
+		assert f"Failed Job: {record.name} (bench --site {site} myapp retry {record.name})" in out.output
+
+		for bad, message in (
+			(["run", "myapp.maintenance.no_such_job"], "Cannot find myapp.maintenance.no_such_job"),
+			(["run", maintenance, "--kwargs", "[1]"], "must be a JSON object"),
+			(["run", maintenance, "--kwargs", "{days"], "not JSON"),
+		):
+			out = runner.invoke(group, bad, obj=obj)
+			assert out.exit_code == 2 and message in out.output, out.output
+	finally:
+		connect_site()
+	assert pending_jobs(("default",)) == 0  # the refused runs enqueued nothing
 
 
 def test_open_failed_jobs_card_and_maintenance_prunes_closed_records(drain):
