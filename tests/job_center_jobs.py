@@ -45,4 +45,3 @@ def fails_with_secret_in_message(tag, api_key, password):
 def sleeps(tag, seconds=60):
 	_count_run(tag)
 	time.sleep(seconds)
-
