@@ -3,16 +3,30 @@
 PYTHON := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: setup test demo bench lint format clean distclean
+.PHONY: setup test demo run console myapp worker bench lint format clean distclean
 
 setup:
 	bash scripts/setup.sh
 
 test: setup
-	$(PYTHON) -m pytest tests -q -p no:cacheprovider --durations=15 $(PYTEST_ARGS)
+	$(PYTHON) -m pytest tests -q -rfEs -p no:cacheprovider --durations=15 $(PYTEST_ARGS)
 
 demo: setup
 	$(PYTHON) demo/run.py
+
+# The demo site by hand (scripts/site.py): make run JOB=myapp.tasks.daily_cleanup [KWARGS='{...}']
+KWARGS ?= {}
+run:
+	$(PYTHON) scripts/site.py run "$(JOB)" '$(KWARGS)'
+
+console:
+	$(PYTHON) scripts/site.py console
+
+myapp:
+	$(PYTHON) scripts/site.py myapp $(CMD)
+
+worker:
+	$(PYTHON) scripts/site.py worker
 
 bench: setup
 	$(PYTHON) benchmarks/run_all.py
@@ -25,7 +39,9 @@ format: setup
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
 
+# drops the throwaway sites' databases and empties their Redis databases, then removes the files
 clean:
+	[ ! -x $(PYTHON) ] || $(PYTHON) scripts/drop_test_sites.py
 	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 	rm -rf .pytest_cache .hypothesis .ruff_cache build dist *.egg-info
 	rm -rf sites tests/sites tests/.sites demo/sites benchmarks/sites benchmarks/results benchmarks/output

@@ -8,6 +8,7 @@ runs the user-triggered jobs (exports, reports, imports, processing runs) and pr
 
 import datetime
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -54,11 +55,30 @@ def tick(at: datetime.datetime) -> list[str]:
 	return [job_type.method for job_type in due]
 
 
+TABLE_WIDTH = 120
+WEEK = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def days_label(days: set[str]) -> str:
+	if set(WEEK) == days:
+		return "every day"
+	if set(WEEK[:5]) == days:
+		return "Mon-Fri"
+	return ", ".join(day for day in WEEK if day in days)
+
+
 def print_table(title, columns, rows):
+	"""Columns as wide as their cells, except the last, wrapped so a line fits TABLE_WIDTH."""
 	print(f"\n{title}")
 	widths = [max(len(str(row[i])) for row in [columns, *rows]) for i in range(len(columns))]
+	widths[-1] = min(widths[-1], TABLE_WIDTH - sum(widths[:-1]) - 2 * (len(widths) - 1))
 	for row in [columns, ["-" * w for w in widths], *rows]:
-		print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
+		last = textwrap.wrap(str(row[-1]), widths[-1]) or [""]
+		cells = [str(cell).ljust(width) for cell, width in zip(row[:-1], widths, strict=False)]
+		print("  ".join([*cells, last[0]]).rstrip())
+		indent = " " * (sum(widths[:-1]) + 2 * (len(widths) - 1))
+		for line in last[1:]:
+			print(indent + line)
 
 
 def main():
@@ -80,10 +100,15 @@ def main():
 		print(
 			f"Running the scheduler hourly from {start:%a %Y-%m-%d %H:%M} for 7 days with a real worker ..."
 		)
+		day_runs = 0
 		for hour in range(7 * 24):
 			at = start + datetime.timedelta(hours=hour, minutes=11)  # *_long jobs have up to 10 min jitter
 			for method in tick(at):
 				runs.setdefault(method, []).append(at)
+				day_runs += 1
+			if hour % 24 == 23:
+				print(f"  {at:%a %Y-%m-%d}: {day_runs} job runs")
+				day_runs = 0
 
 		scheduled = [scene for scene in SCENES if scene.method]
 		rows = []
@@ -92,9 +117,7 @@ def main():
 			failed = frappe.db.count(
 				"Scheduled Job Log", {"scheduled_job_type": scene.job_type_name, "status": "Failed"}
 			)
-			when = ", ".join(
-				sorted({f"{t:%a}" for t in times}, key=lambda d: "MonTueWedThuFriSatSun".index(d))
-			)
+			when = days_label({f"{t:%a}" for t in times})
 			rows.append((scene.title, scene.schedule, len(times), failed, when or "-", scene.report()))
 		print_table(
 			"Scheduled jobs over the simulated week",

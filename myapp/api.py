@@ -58,7 +58,7 @@ def _request_digest(*values) -> str:
 
 @frappe.whitelist(methods=["POST"])
 def start_customer_export(filters: str | dict | list | None = None) -> dict:
-	"""The Customer form's "Export All Customers" button: the customers (of the form's customer
+	"""The Customer form's "Export Customers of Group ..." button: the customers (of the form's customer
 	group, in `filters`) that the user may read, as a private CSV file."""
 	return start_export("Customer", filters=filters)
 

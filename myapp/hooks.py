@@ -56,7 +56,8 @@ doc_events = {
 	},
 }
 
-# Desk form scripts
+# Desk: list view menu items on every list (myapp/public/js/list_menu.js), form scripts
+app_include_js = "/assets/myapp/js/list_menu.js"
 doctype_js = {
 	"Customer": "public/js/customer.js",
 	"Sales Order": "public/js/sales_order.js",

@@ -11,7 +11,7 @@ stamped with the run and skipped for the rest of that run (a later run tries it 
 
 import frappe
 from frappe import _
-from frappe.utils import cint, now_datetime
+from frappe.utils import cint, escape_html, now_datetime
 from frappe.utils.background_jobs import get_jobs
 
 from myapp.utils.jobs import enqueue_once, job_site_callback
@@ -37,13 +37,31 @@ ACTIVE_STATUSES = ("Queued", "Running")
 # --- starting a run (called by myapp.api.start_invoice_processing) ---------------------------------
 
 
+def valid_batch_size(value) -> int:
+	"""The batch size asked for, DEFAULT_BATCH_SIZE when none was; 0, -1, 6000, "abc" or 2.5 are
+	refused, not replaced by the default."""
+	if value is None or value == "":
+		return DEFAULT_BATCH_SIZE
+	try:
+		batch_size = int(value)
+		valid = not isinstance(value, bool) and batch_size == float(value)
+	except (TypeError, ValueError):
+		valid = False
+	if not valid or not 1 <= batch_size <= MAX_BATCH_SIZE:
+		frappe.throw(
+			_("Batch size must be a whole number between 1 and {0}, not {1}.").format(
+				MAX_BATCH_SIZE, frappe.bold(escape_html(str(value)))
+			),
+			title=_("Invalid batch size"),
+		)
+	return batch_size
+
+
 def start_run(batch_size=None) -> dict:
 	"""Start a run over the unprocessed draft invoices, or resume the active run if its jobs are gone."""
 	if not frappe.db.exists("DocType", INVOICE_DOCTYPE):
 		frappe.throw(_("Sales Invoice does not exist on this site: install ERPNext first."))
-	batch_size = cint(batch_size) or DEFAULT_BATCH_SIZE
-	if not 1 <= batch_size <= MAX_BATCH_SIZE:
-		frappe.throw(_("Batch size must be between 1 and {0}.").format(MAX_BATCH_SIZE))
+	batch_size = valid_batch_size(batch_size)
 
 	already_running = _("Invoice processing is already running.")
 	run = active_run()
@@ -138,7 +156,7 @@ def process_invoices_batch(
 		# commit now: holding the run's row lock would make the other batches wait for this one
 		frappe.db.commit()
 
-	batch_size = cint(batch_size) or DEFAULT_BATCH_SIZE
+	batch_size = valid_batch_size(batch_size)
 	names = claim_invoices(run, batch_size)
 	chained = len(names) == batch_size
 	if chained:

@@ -866,6 +866,24 @@ def failed_job_of(job_id: str) -> str | None:
 	)
 
 
+def failures_by_method(days: int = 7, limit: int = 10) -> dict:
+	"""The workspace chart's data: per method, the Failed Jobs (one per method and arguments)
+	whose last failure was in the last `days` days, most first, whatever their status now."""
+	frappe.has_permission(DOCTYPE, "read", throw=True)
+	rows = frappe.get_list(
+		DOCTYPE,
+		filters={"last_failed_at": (">=", add_to_date(now_datetime(), days=-days))},
+		fields=["method", "count(name) as failed"],
+		group_by="method",
+		order_by="failed desc, method asc",
+		limit=limit,
+	)
+	return {
+		"labels": [row.method for row in rows],
+		"datasets": [{"name": _("Failed Jobs"), "values": [row.failed for row in rows]}],
+	}
+
+
 def open_failed_jobs(method: str | None = None, limit: int = 50) -> list:
 	filters = {"status": ("in", OPEN_STATUSES)}
 	if method:

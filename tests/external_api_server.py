@@ -39,6 +39,7 @@ class Request:
 	query: dict
 	headers: dict
 	json: object
+	status: int = 0  # what the server answered
 
 
 class ExternalAPIServer:
@@ -158,6 +159,7 @@ class ExternalAPIServer:
 			reply = Reply(503, {"error": "test server request limit reached"})
 		else:
 			reply = self._scripted_reply(request.method, request.path) or self._default_reply(request)
+		request.status = reply.status
 		if reply.delay:
 			time.sleep(reply.delay)
 		payload = reply.body(request) if callable(reply.body) else reply.body

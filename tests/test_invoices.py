@@ -21,7 +21,7 @@ import pytest
 from conftest import call_endpoint, make_user, pending_jobs, start_worker
 from frappe.utils import now, nowdate
 
-from myapp.invoices import RUN_DOCTYPE, START_JOB_ID
+from myapp.invoices import RUN_DOCTYPE, START_JOB_ID, start_run
 from myapp.utils.jobs import JobAlreadyQueuedError
 
 # ERPNext DocTypes throughout: skipped on a bench site without ERPNext (see conftest.erpnext)
@@ -436,8 +436,13 @@ def test_the_endpoint_checks_roles_and_method_and_allows_one_run_at_a_time(erpne
 		call_endpoint("myapp.api.start_invoice_processing", user=clerk)
 	with pytest.raises(frappe.PermissionError):
 		call_endpoint("myapp.api.start_invoice_processing", http_method="GET", user=manager)
-	with pytest.raises(frappe.ValidationError, match="Batch size"):
-		call_endpoint("myapp.api.start_invoice_processing", user=manager, batch_size=0 - 5)
+	for bad in (0, -5, 6000):
+		with pytest.raises(frappe.ValidationError, match="Batch size must be a whole number"):
+			call_endpoint("myapp.api.start_invoice_processing", user=manager, batch_size=bad)
+	# `bench execute myapp.invoices.start_run` passes what it is given, unchecked by type hints
+	for bad in ("abc", "0", 2.5, True):
+		with pytest.raises(frappe.ValidationError, match="Batch size must be a whole number"):
+			start_run(batch_size=bad)
 	assert not frappe.db.count(RUN_DOCTYPE)
 
 	result = call_endpoint("myapp.api.start_invoice_processing", user=manager, batch_size=2)

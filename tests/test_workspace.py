@@ -19,6 +19,7 @@ FAILED_JOBS_CARD = "Failed Scheduled Jobs 24h"
 IMPORTS_CARD = "Imports Running"
 OPEN_FAILED_JOBS_CARD = "Open Failed Jobs"
 SHIPPED_CARDS = {FAILED_JOBS_CARD, IMPORTS_CARD, OPEN_FAILED_JOBS_CARD}
+FAILED_JOBS_CHART = "Failed Jobs by Method"
 
 # Columns every table has (frappe.model.default_fields); filters may use them.
 STANDARD_COLUMNS = {"name", "owner", "creation", "modified", "modified_by", "docstatus", "idx"}
@@ -102,8 +103,14 @@ def test_content_blocks_name_the_rows_they_render():
 		"shortcut": {s["label"] for s in workspace["shortcuts"]},
 		"card": {link["label"] for link in workspace["links"] if link["type"] == "Card Break"},
 		"number_card": {row["label"] for row in workspace["number_cards"]},
+		"chart": {row["label"] for row in workspace["charts"]},
 	}
-	key = {"shortcut": "shortcut_name", "card": "card_name", "number_card": "number_card_name"}
+	key = {
+		"shortcut": "shortcut_name",
+		"card": "card_name",
+		"number_card": "number_card_name",
+		"chart": "chart_name",
+	}
 	for block in content:
 		if block["type"] in key:
 			assert block["data"][key[block["type"]]] in labels[block["type"]], block
@@ -294,6 +301,53 @@ def test_sales_order_card_counts_orders_that_need_attention(erpnext):
 	assert card_number(SALES_ORDER_SYNC_CARD) == 3
 
 
+def test_failed_jobs_chart_counts_the_last_7_days_by_method_for_system_managers_only():
+	"""The chart Desk draws: migrate imported it and its source; the Desk loads the source's
+	script and calls the method it names, as the user looking at the workspace."""
+	from frappe.desk.doctype.dashboard_chart_source.dashboard_chart_source import get_config
+
+	chart = frappe.get_doc("Dashboard Chart", FAILED_JOBS_CHART)
+	assert (chart.chart_type, chart.source, chart.module, chart.is_standard) == (
+		"Custom",
+		FAILED_JOBS_CHART,
+		"MyApp",
+		1,
+	)
+	assert [row.role for row in chart.roles] == ["System Manager"]
+	script = get_config(chart.source)
+	method = script.split('method: "')[1].split('"')[0]
+	assert f'chart_sources["{chart.source}"]' in script
+
+	def failed(method, days, n=1):
+		frappe.get_doc(
+			{
+				"doctype": "Failed Job",
+				"method": method,
+				"arguments": f'{{"n": {n}}}',
+				"dedup_key": f"{method}-{days}-{n}",
+				"status": "Open",
+				"attempts": 1,
+				"first_failed_at": days_ago(days),
+				"last_failed_at": days_ago(days),
+			}
+		).insert(ignore_permissions=True)
+
+	for n in range(3):
+		failed("myapp.sync.push_to_external", 1, n)
+	failed("myapp.tasks.daily_cleanup", 6)
+	failed("myapp.tasks.daily_cleanup", 8, 2)  # before the window
+	failed("other_app.tasks.nightly", 30)
+	frappe.db.commit()
+	data = call_endpoint(method, chart_name=chart.name, filters="{}", refresh=1)
+	assert data["labels"] == ["myapp.sync.push_to_external", "myapp.tasks.daily_cleanup"]
+	assert data["datasets"][0]["values"] == [3, 1]
+
+	make_user("chart.viewer@myapp.test", roles=["Sales User"])
+	assert not frappe.has_permission("Dashboard Chart", doc=chart, user="chart.viewer@myapp.test")
+	with pytest.raises(frappe.PermissionError):
+		call_endpoint(method, user="chart.viewer@myapp.test", chart_name=chart.name)
+
+
 @pytest.mark.skipif(not BENCH_SITE, reason="the testbed has no Desk page builder")
 def test_desk_page_shows_the_cards():
 	from frappe.desk.desktop import get_desktop_page
@@ -301,4 +355,5 @@ def test_desk_page_shows_the_cards():
 	page = get_desktop_page(json.dumps({"name": WORKSPACE, "title": WORKSPACE, "public": 1}))
 	names = [card.number_card_name for card in page["number_cards"]["items"]]
 	assert SHIPPED_CARDS <= set(names)
+	assert [chart.chart_name for chart in page["charts"]["items"]] == [FAILED_JOBS_CHART]
 	assert {s.link_to for s in page["shortcuts"]["items"]} >= {"Scheduled Job Log", "RQ Job", "Error Log"}

@@ -98,9 +98,9 @@ class ExpiryReminders(Scene):
 			filters={"reference_name": ("in", self.contracts)},
 			fields=["days_before"],
 		)
-		thresholds = sorted((row.days_before for row in sent), reverse=True)
+		thresholds = ", ".join(str(days) for days in sorted((row.days_before for row in sent), reverse=True))
 		return (
-			f"{len(sent)} reminders for 4 contracts ending in 30/7/6/40 days (thresholds {thresholds}), "
+			f"{len(sent)} reminders for 4 contracts ending in 30/7/6/40 days (at {thresholds} days), "
 			f"{frappe.db.count('Notification Log')} Desk notifications; 7 daily runs, each sent once"
 		)
 

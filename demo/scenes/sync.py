@@ -7,10 +7,11 @@ them twice and one bad. Backoff is shortened to seconds so that recovery happens
 
 import datetime
 import time
+from collections import Counter
 
 import frappe
 from external_api_server import ExternalAPIServer, Reply, iso
-from sales_records import COMPANY, ensure_master_data, make_item
+from sales_records import COMPANY, TEST_EXCHANGE_RATE, ensure_master_data, make_item
 
 from scenes.base import Scene, ensure
 
@@ -70,6 +71,7 @@ class ExternalPush(Scene):
 					"customer": CUSTOMER,
 					"company": COMPANY,
 					"currency": "EUR",
+					"conversion_rate": TEST_EXCHANGE_RATE,  # ERPNext refuses EUR without one
 					"delivery_date": frappe.utils.add_days(frappe.utils.nowdate(), 7),
 					"grand_total": qty * 10,
 					"items": [{"item_code": ITEM, "item_name": "Demo item", "qty": qty, "rate": 10}],
@@ -79,17 +81,19 @@ class ExternalPush(Scene):
 			self.orders.append(doc.name)
 
 	def report(self):
-		statuses = frappe.get_all(
+		orders = frappe.get_all(
 			"Sales Order",
 			filters={"name": ("in", self.orders)},
 			fields=["custom_sync_status", "custom_sync_attempts"],
 		)
-		synced = [s for s in statuses if s.custom_sync_status == "Synced"]
-		retried = sum(1 for s in synced if s.custom_sync_attempts > 1)
-		errors = sum(1 for s in statuses if s.custom_sync_status == "Error")
+		synced = sum(1 for o in orders if o.custom_sync_status == "Synced")
+		errors = sum(1 for o in orders if o.custom_sync_status == "Error")
+		again = sum(1 for o in orders if o.custom_sync_attempts > 1)
+		answers = Counter(r.status for r in SERVER.requests_to("POST"))
+		answered = ", ".join(f"{n} x {status}" for status, n in sorted(answers.items()))
 		return (
-			f"{len(synced)} of {len(self.orders)} orders Synced ({retried} after 503s and backoff), "
-			f"{errors} Error (HTTP 400, not retried); {len(SERVER.requests_to('POST'))} POSTs"
+			f"{len(orders)} orders: {synced} Synced, {errors} Error (HTTP 400, not retried); "
+			f"{again} pushed more than once (503: retried with backoff); POSTs answered {answered}"
 		)
 
 

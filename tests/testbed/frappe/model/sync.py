@@ -1,5 +1,6 @@
 """`frappe.model.sync` as in Frappe v15, for the records the testbed has DocTypes for: each
-installed app's `<module>/workspace/<name>/<name>.json`, imported by `bench migrate` (and by
+installed app's `<module>/dashboard_chart_source/<name>/<name>.json` and
+`<module>/workspace/<name>/<name>.json`, imported by `bench migrate` (and by
 `install-app`) before the `after_migrate` hooks. DocTypes themselves need no sync here (the
 testbed reads their JSON directly)."""
 
@@ -8,7 +9,7 @@ import os
 import frappe
 from frappe.modules.import_file import import_file_by_path
 
-IMPORTABLE_DOCTYPES = [("desk", "workspace")]
+IMPORTABLE_DOCTYPES = [("desk", "dashboard_chart_source"), ("desk", "workspace")]
 
 
 def sync_all(force=0, reset_permissions=False):

@@ -1,6 +1,6 @@
 """`sync_dashboards` as in Frappe v15 (frappe/utils/dashboard.py): `bench migrate` and `install-app`
-import each module's `number_card/<name>/<name>.json`. (v15 also imports `<module>_dashboard/` and
-`dashboard_chart/`; the testbed has no Dashboard or Dashboard Chart DocType.)"""
+import each module's `dashboard_chart/<name>/<name>.json` and `number_card/<name>/<name>.json`.
+(v15 also imports `<module>_dashboard/`; the testbed has no Dashboard DocType.)"""
 
 import os
 
@@ -13,7 +13,8 @@ def sync_dashboards(app=None):
 	for app_name in apps:
 		for module_name in frappe.get_module_list(app_name):
 			frappe.flags.in_import = True
-			make_records(frappe.get_app_path(app_name, frappe.scrub(module_name), "number_card"))
+			for folder in ("dashboard_chart", "number_card"):
+				make_records(frappe.get_app_path(app_name, frappe.scrub(module_name), folder))
 			frappe.flags.in_import = False
 
 
