@@ -17,6 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import support  # noqa: E402  (puts the testbed's frappe on sys.path)
 
+# isort: split
 import frappe  # noqa: E402
 
 DEMO_PREFIX = "demo"
