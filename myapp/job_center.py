@@ -65,10 +65,14 @@ RECORDED_SET_TTL = 8 * 24 * 60 * 60  # RQ keeps a failed job 7 days
 DUE_RETRIES_PER_RUN = 100
 DEADLOCK_TRIES = 3
 
-# Jobs that must not run again from the start, and why (translated where shown).
+# Jobs that must not run again as they were, and why (translated where shown): Retry resumes
+# their work instead, through `RESUMERS[method]`.
 RESUME_INSTEAD = {
 	"myapp.importer.run_csv_import": "An import that failed may have saved part of its rows, so it is never "
 	"retried automatically. Retry resumes it through Start Import, after the last saved row.",
+	"myapp.tasks.process_invoices_batch": "A failed batch stopped its Invoice Processing Run, and the "
+	"same batch job would find its run stopped and do nothing. Retry starts a new run over the invoices "
+	"still unprocessed.",
 }
 
 
@@ -734,7 +738,22 @@ def enqueue_retry(doc, method, kwargs: dict, acted_by: str | None = None) -> str
 
 
 def resume_instead(doc) -> dict:
-	"""An import resumes after its last saved row (myapp.importer.start_import), as its user."""
+	"""Resume the failed job's work as its user (RESUME_INSTEAD): the record is Retried and says
+	where to follow the resumed work."""
+	resumed = RESUMERS[doc.method](doc)
+	doc.status = "Retried"
+	doc.next_retry_at = None
+	doc.last_retry_job_id = resumed.get("job_id")
+	doc.acted_by = frappe.session.user
+	doc.retry_note = resumed.pop("note")
+	doc.flags.from_job_center = True
+	doc.flags.ignore_links = True
+	doc.save(ignore_permissions=True)
+	return {"name": doc.name, "status": doc.status, **resumed}
+
+
+def resume_import(doc) -> dict:
+	"""An import resumes after its last saved row (myapp.importer.start_import)."""
 	from myapp.importer import start_import
 
 	import_log = json.loads(doc.arguments or "{}").get("import_log_name")
@@ -742,17 +761,30 @@ def resume_instead(doc) -> dict:
 		frappe.throw(_("The CSV Import Log of this import no longer exists."), RetryNotPossibleError)
 	with session_user(doc.user):
 		result = start_import(import_log)
-	doc.status = "Retried"
-	doc.next_retry_at = None
-	doc.last_retry_job_id = result.get("job_id")
-	doc.acted_by = frappe.session.user
-	doc.retry_note = _("Resumed through Start Import of CSV Import Log {0}; follow it there.").format(
-		import_log
-	)
-	doc.flags.from_job_center = True
-	doc.flags.ignore_links = True
-	doc.save(ignore_permissions=True)
-	return {"name": doc.name, "job_id": result.get("job_id"), "status": doc.status, "import_log": import_log}
+	note = _("Resumed through Start Import of CSV Import Log {0}; follow it there.").format(import_log)
+	return {"job_id": result.get("job_id"), "import_log": import_log, "note": note}
+
+
+def resume_invoice_processing(doc) -> dict:
+	"""A new Invoice Processing Run over the invoices still unprocessed (myapp.invoices.start_run),
+	with the failed batch's size."""
+	from frappe.utils.background_jobs import create_job_id
+
+	from myapp.invoices import START_JOB_ID, start_run
+
+	batch_size = json.loads(doc.arguments or "{}").get("batch_size")
+	with session_user(doc.user):
+		result = start_run(batch_size)
+	if not result.get("run"):
+		return {"job_id": None, "run": None, "note": result.get("message") or ""}
+	note = _("Resumed as Invoice Processing Run {0}; follow it there.").format(result["run"])
+	return {"job_id": create_job_id(START_JOB_ID), "run": result["run"], "note": note}
+
+
+RESUMERS = {
+	"myapp.importer.run_csv_import": resume_import,
+	"myapp.tasks.process_invoices_batch": resume_invoice_processing,
+}
 
 
 # --- RQ callbacks (no site context in a worker: job_site_callback opens it) ------------------------

@@ -416,8 +416,18 @@ def test_a_batch_job_that_fails_fails_the_run_and_a_new_run_continues(
 	notices = user_notices(realtime_events, user)
 	assert len(notices) == 1 and notices[0]["indicator"] == "red" and run in notices[0]["message"]
 
-	second = start(user, batch_size=10)["run"]
-	assert second != run
+	# the failed batch is a Failed Job whose Retry starts a new run as its user, not the same batch
+	failed_job = frappe.get_all(
+		"Failed Job", filters={"method": "myapp.tasks.process_invoices_batch"}, fields=["*"]
+	)
+	assert len(failed_job) == 1 and failed_job[0].user == user and failed_job[0].attempts == 1
+	assert failed_job[0].status == "Open" and "Retry starts a new run" in failed_job[0].retry_note
+	result = call_endpoint("myapp.api.retry_failed_job", name=failed_job[0].name)
+	frappe.db.commit()
+	second = result["run"]
+	assert second != run and result["status"] == "Retried"
+	assert run_doc(second).started_by == user and run_doc(second).batch_size == 10
+	assert second in frappe.db.get_value("Failed Job", failed_job[0].name, "retry_note")
 	drain()
 	assert (run_doc(second).status, run_doc(second).processed) == ("Completed", 30)
 	assert len(counts(PROCESSED)) == 30 and set(counts(PROCESSED).values()) == {1}

@@ -277,7 +277,12 @@ def test_failures_of_two_sites_beyond_rqs_limit_are_each_recorded_by_their_own_s
 	tags = {json.loads(row.arguments)["tag"] for row in rows}
 	assert tags == {f"{run_key}-this-{n}" for n in range(this_count)}
 	assert {row.job_id for row in rows} == {job.id for job in jobs}
-	assert all(row.attempts == 1 and row.exception_type == "ValueError" for row in rows)
+	odd = [
+		(row.job_id, row.attempts, row.exception_type)
+		for row in rows
+		if row.attempts != 1 or row.exception_type != "ValueError"
+	]
+	assert not odd
 	assert capture()["recorded"] == 0  # nothing left for the scheduled read
 
 

@@ -238,6 +238,12 @@ ENDPOINTS = {
 		enqueues=False,
 		http_methods=("GET", "POST"),
 	),
+	"myapp.api.failed_jobs_by_method_chart": Endpoint(
+		roles=("System Manager",),
+		setup=lambda user: {},
+		enqueues=False,
+		http_methods=("GET", "POST"),
+	),
 }
 
 

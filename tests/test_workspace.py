@@ -338,6 +338,7 @@ def test_failed_jobs_chart_counts_the_last_7_days_by_method_for_system_managers_
 	failed("myapp.tasks.daily_cleanup", 8, 2)  # before the window
 	failed("other_app.tasks.nightly", 30)
 	frappe.db.commit()
+	assert method == "myapp.api.failed_jobs_by_method_chart"
 	data = call_endpoint(method, chart_name=chart.name, filters="{}", refresh=1)
 	assert data["labels"] == ["myapp.sync.push_to_external", "myapp.tasks.daily_cleanup"]
 	assert data["datasets"][0]["values"] == [3, 1]

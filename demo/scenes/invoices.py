@@ -14,7 +14,7 @@ SUBMITTED = 50
 
 
 class ChunkedInvoiceProcessing(Scene):
-	title = "Chunked invoice processing (workflow 4)"
+	title = "Chunked invoice processing"
 
 	def seed(self):
 		if not frappe.db.exists("User", USER):

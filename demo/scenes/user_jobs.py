@@ -60,7 +60,7 @@ def latest_file(prefix):
 
 
 class CustomerExport(Scene):
-	title = "Customer export (workflow 3)"
+	title = "Customer export"
 
 	def seed(self):
 		for group in ("Retail", "Wholesale"):
@@ -106,7 +106,7 @@ class CustomerExport(Scene):
 
 
 class CustomerListReport(Scene):
-	title = "Customer list report (workflow 6)"
+	title = "Customer list report"
 
 	def run(self):
 		from myapp.api import generate_report
@@ -122,7 +122,7 @@ class CustomerListReport(Scene):
 
 
 class CustomerImport(Scene):
-	title = "CSV import, clean file (example 3)"
+	title = "CSV import, clean file"
 	file_name = "demo-import-clean.csv"
 
 	def rows(self):
@@ -139,12 +139,12 @@ class CustomerImport(Scene):
 
 	def report(self):
 		log = frappe.get_doc("CSV Import Log", self.log)
-		failed = ", ".join(f"line {row.row_number}: {row.error[:50]}" for row in log.failed_rows)
-		return f"{log.name}: {log.status}, {log.success_count}/{log.total_rows} imported, {log.error_count} failed {failed}"
+		failed = "; ".join(f"line {row.row_number}: {row.error}" for row in log.failed_rows)
+		return f"{log.name}: {log.status}, {log.success_count}/{log.total_rows} imported, {log.error_count} failed{': ' + failed if failed else ''}"
 
 
 class CustomerImportWithBadRows(CustomerImport):
-	title = "CSV import, bad rows in the middle (example 3 + workflow 7)"
+	title = "CSV import, bad rows in the middle"
 	file_name = "demo-import-bad.csv"
 
 	def rows(self):
