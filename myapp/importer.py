@@ -136,6 +136,29 @@ def create_import_log(
 	return log
 
 
+def create_import_log_from_path(
+	path: str, doctype: str, update_existing=False, batch_size=None, workers=None, in_file_order=False
+):
+	"""`bench myapp import`: the file on this machine becomes a private File attached to a new CSV
+	Import Log, as an upload in Desk would. Permissions are checked first, as the current user."""
+	import os
+
+	check_import_permission(doctype, cint(update_existing))
+	file_name = os.path.basename(path)
+	if not file_name.lower().endswith(IMPORTABLE_EXTENSIONS):
+		frappe.throw(_("Only CSV files and Excel workbooks (.xlsx) can be imported"), ImportFileError)
+	with open(path, "rb") as stream:
+		content = stream.read()
+	file = frappe.get_doc({"doctype": "File", "file_name": file_name, "content": content, "is_private": 1})
+	file.insert()
+	log = create_import_log(file.file_url, doctype, update_existing, batch_size, workers, in_file_order)
+	attached = {"attached_to_doctype": LOG_DOCTYPE, "attached_to_name": log.name}
+	# v15's attach_files_to_document may have attached a File of this URL to the log already
+	if not frappe.db.exists("File", {"file_url": file.file_url, **attached}):
+		frappe.db.set_value("File", file.name, {**attached, "attached_to_field": "import_file"})
+	return log
+
+
 def start_import(import_log_name: str, retry_failed_rows=False) -> dict:
 	"""Queue the import (or its resume, or a retry of its failed rows) of a CSV Import Log.
 
