@@ -653,11 +653,14 @@ class RowImporter:
 					else:
 						success += 1
 				self.record_chunk(chunk, success, failures)
-			except ChunkRolledBack as e:
+			except Exception as e:
+				# contention on the chunk's own records too (its row, the log's counters)
+				if not isinstance(e, ChunkRolledBack) and not (transaction_lost(e) or lock_wait_timeout(e)):
+					raise
 				frappe.db.rollback()
 				attempts = cint(chunk.attempts) + 1
 				if attempts >= CHUNK_ATTEMPTS:
-					raise e.__cause__ or e
+					raise (e.__cause__ or e) if isinstance(e, ChunkRolledBack) else e
 				time.sleep(0.2 * attempts)
 				chunk = self.claim_chunk(chunk.name)
 				if not chunk:
