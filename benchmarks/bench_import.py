@@ -1,20 +1,25 @@
 """Example 3's CSV import of 10,000 Customers: the app's job (full validation, a savepoint per
 row, commit + counters every 100 rows) beside the seed's loop (`get_doc(...).insert()` per row,
-whole file in memory). Also the memory of reading a 200,000-row file: the app's two streamed
-passes beside the seed's `list(csv.DictReader(StringIO(content)))`.
+whole file in memory), in this process and on 1 and 2 real workers (the import in chunks claimed
+by each worker's job, issue 12; timed from the start to the log's final status, workers' start-up
+included; peak MB: the largest resident memory of a worker or its work horse). Also the memory of
+reading a 200,000-row file: the app's two streamed passes beside the seed's
+`list(csv.DictReader(StringIO(content)))`.
 
 Run: .venv/bin/python benchmarks/bench_import.py [rows] [rows to read]  (or `make bench` for all)
 """
 
 import csv  # noqa: I001  (common must come first: it puts the testbed on sys.path)
 import io
+import signal
 import sys
+import time
 
-from common import Table, bench_site, measure
+from common import Table, bench_site, measure, support
 
 import frappe
 
-from myapp.importer import map_header, read_csv, run_csv_import, scan_file
+from myapp.importer import map_header, read_csv, run_csv_import, scan_file, start_import
 
 HEADER = ["customer_name", "customer_group", "territory", "customer_type", "tax_id"]
 
@@ -65,6 +70,45 @@ def app_import(file_url):
 	return result, frappe.get_doc("CSV Import Log", log.name)
 
 
+def worker_import(file_url, workers):
+	"""(seconds, peak worker RSS in MB, log) of one import on `workers` real worker processes."""
+	import psutil
+	from bench_invoices import _with_children
+
+	log = frappe.get_doc(
+		{
+			"doctype": "CSV Import Log",
+			"import_file": file_url,
+			"reference_doctype": "Customer",
+			"workers": workers,
+		}
+	).insert(ignore_permissions=True)
+	start_import(log.name)
+	frappe.db.commit()  # enqueues the job
+	started = time.perf_counter()
+	processes = [support.start_worker("long", burst=False) for _ in range(workers)]
+	peak_rss = 0
+	try:
+		while True:
+			for process in processes:
+				for proc in _with_children(process.pid):
+					try:
+						peak_rss = max(peak_rss, proc.memory_info().rss)
+					except psutil.NoSuchProcess:
+						pass
+			frappe.db.rollback()  # a fresh snapshot of the log
+			if frappe.db.get_value("CSV Import Log", log.name, "status") not in ("Queued", "Running"):
+				break
+			time.sleep(0.1)
+		seconds = time.perf_counter() - started
+	finally:
+		for process in processes:
+			process.send_signal(signal.SIGTERM)
+		for process in processes:
+			process.communicate(timeout=120)
+	return seconds, peak_rss / 1024 / 1024, frappe.get_doc("CSV Import Log", log.name)
+
+
 def seed_style_read(path):
 	with open(path, encoding="utf-8") as f:
 		return len(list(csv.DictReader(io.StringIO(f.read()))))
@@ -104,6 +148,21 @@ def run(table=None, rows=10_000, read_rows=200_000):
 		note="vs Frappe Data Import: see README (real v15 bench)",
 		baseline_rate=seed_rate,
 	)
+
+	rates = {}
+	for workers in (1, 2):
+		frappe.db.sql("delete from `tabCustomer`")
+		frappe.db.commit()
+		file_url, _path = write_csv(f"workers{workers}.csv", rows)
+		seconds, peak_rss, log = worker_import(file_url, workers)
+		assert (log.status, log.success_count, log.workers_used) == ("Success", rows, workers), log.as_dict()
+		note = "worker RSS"
+		if workers == 2:
+			note += f"; {rows / seconds / rates[1]:.2f}x of 1 worker"
+		path = f"app: chunks of 100, {workers} worker{'s' if workers > 1 else ''}"
+		rates[workers] = table.add(
+			"import: customers from CSV", path, rows, seconds, peak_rss, note, baseline_rate=seed_rate
+		)
 
 	_url, big = write_csv("big.csv", read_rows)
 	count, seconds, peak = measure(seed_style_read, big)

@@ -6,6 +6,8 @@ bench --site S myapp retry NAME           retry one record now
 bench --site S myapp retry --method M     retry every open record of a method
 bench --site S myapp run METHOD [--kwargs JSON] [--queue Q]
                                           run a job now through the queue and wait for it
+bench --site S myapp import FILE --doctype D [--update] [--workers N]
+                                          import a CSV / .xlsx file, with a progress bar
 """
 
 import sys
@@ -167,6 +169,63 @@ def run(context, method, kwargs_json="{}", queue="default", job_timeout=None, wa
 		frappe.destroy()
 
 
+@myapp.command("import")
+@click.argument("file_path", type=click.Path(exists=True, dir_okay=False, resolve_path=True))
+@click.option("--doctype", required=True, help="Import into this DocType")
+@click.option(
+	"--update", is_flag=True, help="Update Existing Records: a row whose name / id exists updates it"
+)
+@click.option(
+	"--workers",
+	type=click.IntRange(min=1),
+	help="Workers importing the file at once [default: as many as serve the long queue]",
+)
+@click.option("--in-file-order", is_flag=True, help="Rows depend on earlier rows: one worker, in file order")
+@click.option(
+	"--batch-size", type=click.IntRange(min=1), help="Rows per chunk (committed together) [default: 100]"
+)
+@click.option("--no-wait", is_flag=True, help="Queue the import and return at once")
+@pass_context
+def import_file(
+	context,
+	file_path,
+	doctype,
+	update=False,
+	workers=None,
+	in_file_order=False,
+	batch_size=None,
+	no_wait=False,
+):
+	"""Import a CSV or Excel (.xlsx) FILE into a DocType, as Administrator, on the background workers.
+
+	Creates the same CSV Import Log as Desk (the file attached as a private File), queues it and
+	waits, showing its progress; exits 0 when every row was imported, 2 when some rows failed (they
+	are listed on the log) and 1 when the import could not run."""
+	import frappe
+	from frappe.utils import get_url_to_form
+
+	from myapp.importer import LOG_DOCTYPE, create_import_log_from_path, message_text, start_import
+
+	_connect(context)
+	try:
+		try:
+			log = create_import_log_from_path(file_path, doctype, update, batch_size, workers, in_file_order)
+			start_import(log.name)
+			frappe.db.commit()  # the job is queued when the request commits, as in Desk
+		except (frappe.ValidationError, frappe.PermissionError, frappe.DoesNotExistError) as e:
+			frappe.db.rollback()
+			click.secho(f"Not imported: {message_text(str(e))}", fg="red")
+			raise click.exceptions.Exit(1)
+		click.echo(f"CSV Import Log {log.name}: {get_url_to_form(LOG_DOCTYPE, log.name)}")
+		if no_wait:
+			click.echo("Queued. Follow it on the CSV Import Log.")
+			return
+		final = wait_for_import(log.name)
+		raise click.exceptions.Exit(report_import(final))
+	finally:
+		frappe.destroy()
+
+
 def _parse_kwargs(kwargs_json: str) -> dict:
 	import json
 
@@ -206,6 +265,77 @@ class _ProgressView:
 		if self.bar:
 			self.bar.__exit__(None, None, None)
 			self.bar = None
+
+
+FINAL_IMPORT_STATUSES = ("Success", "Completed with Errors", "Error")
+ACTIVE_RQ_STATUSES = ("queued", "started", "deferred", "scheduled")
+
+
+def wait_for_import(log_name: str, poll_seconds: float = 0.5):
+	"""Poll the log's counters under a progress bar until its final status; stop waiting (status
+	left as it is) when its job is gone without one, e.g. a killed worker."""
+	import time
+
+	import frappe
+	from frappe.utils.background_jobs import get_job
+
+	from myapp.importer import LOG_DOCTYPE
+
+	fields = ["status", "total_rows", "processed_rows", "job_id", "reference_doctype"]
+	bar, shown, gone = None, 0, 0
+	try:
+		while True:
+			frappe.db.rollback()  # a fresh snapshot of what the jobs committed
+			log = frappe.db.get_value(LOG_DOCTYPE, log_name, fields, as_dict=True)
+			if log.total_rows and bar is None:
+				label = f"Importing into {log.reference_doctype}"
+				bar = click.progressbar(length=log.total_rows, label=label, show_pos=True)
+				bar.__enter__()
+			if bar is not None and log.processed_rows > shown:
+				bar.update(log.processed_rows - shown)
+				shown = log.processed_rows
+			if log.status in FINAL_IMPORT_STATUSES:
+				break
+			job = get_job(log.job_id) if log.job_id else None
+			gone = 0 if job and job.get_status() in ACTIVE_RQ_STATUSES else gone + 1
+			if gone > 3:
+				break
+			time.sleep(poll_seconds)
+	finally:
+		if bar is not None:
+			bar.__exit__(None, None, None)
+	return frappe.get_doc(LOG_DOCTYPE, log_name)
+
+
+def report_import(log) -> int:
+	"""Print the outcome; the exit code: 0 all imported, 2 some rows failed, 1 not finished."""
+	from frappe.utils import get_url_to_form
+
+	from myapp.importer import LOG_DOCTYPE
+
+	url = get_url_to_form(LOG_DOCTYPE, log.name)
+	click.echo(
+		f"{log.status}: {log.total_rows} rows, {log.success_count} imported, {log.error_count} failed"
+		f" ({log.workers_used or 1} worker{'s' if (log.workers_used or 1) > 1 else ''})"
+	)
+	if log.status == "Error":
+		click.secho(f"Error: {log.error_message}", fg="red")
+	if log.status not in FINAL_IMPORT_STATUSES:
+		click.secho(
+			f"The import's job ended without finishing ({log.processed_rows} rows done): "
+			f"Resume Import on {url} continues it.",
+			fg="yellow",
+		)
+		return 1
+	if log.error_count:
+		lines = sorted(row.row_number for row in log.failed_rows)
+		shown = ", ".join(str(line) for line in lines[:20]) + (" ..." if len(lines) > 20 else "")
+		click.secho(
+			f"Failed rows (lines {shown}) are listed on CSV Import Log {log.name}: {url}", fg="yellow"
+		)
+		click.echo("Download Failed Rows there gives them as a CSV with an Error column.")
+		return 2
+	return 0 if log.status == "Success" else 1
 
 
 commands = [myapp]

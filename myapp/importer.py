@@ -1,12 +1,18 @@
-"""Example 3 + workflow 7: CSV import into any DocType, with progress, resume and callbacks.
+"""Example 3 + workflow 7: CSV and Excel import into any DocType, on one or several workers,
+with progress, resume and callbacks.
 
-A CSV Import Log holds the file, the target DocType and the counters. The job
-(`run_csv_import`) streams the file twice: a first pass checks the encoding and the header and
-counts the rows before anything is written; the second imports each row in its own savepoint,
-so a bad row is rolled back alone and recorded with its CSV line number. Every `batch_size`
-rows (counted over all rows, good or bad) and on the last, the rows, the failed-row records
-and the counters are committed together: a worker killed in the middle loses only the
-uncommitted batch, and the next start resumes after the last committed row.
+A CSV Import Log holds the file, the target DocType and the counters. The job (`run_csv_import`)
+streams the file: a first pass checks the encoding and the header and counts the rows before
+anything is written. The rows are then split into chunks of `batch_size` rows (CSV Import Chunk
+records). Each job taking part (this one, plus `workers - 1` helper jobs `import_chunks`) claims
+chunk after chunk with `SELECT ... FOR UPDATE SKIP LOCKED` (myapp.utils.batching.claim_rows, as
+the invoice batches are claimed), imports each row in its own savepoint (a bad row is rolled back
+alone and recorded with its CSV line or sheet row number) and commits the chunk at once: its rows,
+its failed-row records, the chunk marked Done and the log's counters. A worker killed in the middle
+loses only its uncommitted chunk, which the database unlocks: another job of the import claims it
+at once, or the next start does; no row is imported twice. A deadlock or lock wait timeout is
+retried (the row, or the chunk when InnoDB has undone the transaction), never reported as a bad row.
+The first job waits until every chunk is done, so its end is the import's end.
 
 The job's RQ callbacks (`on_import_success` / `on_import_failure`, hooked up as
 `myapp.tasks.*`) set the final status and notify the user. They run outside any site
@@ -14,21 +20,30 @@ context, as every RQ callback in Frappe does, so they open the job's site themse
 """
 
 import csv
+import datetime
+import time
 
 import frappe
 from frappe import _
 from frappe.model import CORE_DOCTYPES, data_fieldtypes
 from frappe.utils import cint, get_url_to_form, now_datetime
 
+from myapp.utils.batching import claim_rows
 from myapp.utils.csvfile import FORMULA_TRIGGERS
 from myapp.utils.jobs import enqueue_once, job_site_callback
 from myapp.utils.notify import email_addresses, notify_user
 from myapp.utils.permissions import permlevels
 from myapp.utils.progress import Progress, publish_doc_update
-from myapp.utils.savepoint import isolated
+from myapp.utils.savepoint import isolated, lock_wait_timeout, transaction_lost
 
 LOG_DOCTYPE = "CSV Import Log"
 FAILED_ROW_DOCTYPE = "CSV Import Log Failed Row"
+CHUNK_DOCTYPE = "CSV Import Chunk"
+CHUNK_METHOD = "myapp.importer.import_chunks"
+# a pending chunk of the import (or that one chunk, to claim it again after a rollback)
+CHUNK_CLAIM_CONDITION = (
+	"import_log = %(log)s and status = 'Pending' and (%(name)s is null or name = %(name)s)"
+)
 IMPORT_QUEUE = "long"
 IMPORT_TIMEOUT = 2 * 60 * 60
 DEFAULT_BATCH_SIZE = 100
@@ -42,6 +57,14 @@ BLOCKED_DOCTYPES = CORE_DOCTYPES - {"User", "Role", "Print Format"}
 MAX_CELL_CHARACTERS = 10 * 1024 * 1024
 # Field types that hold no value of their own or are computed.
 NOT_IMPORTED_FIELDTYPES = ("Read Only",)
+IMPORTABLE_EXTENSIONS = (".csv", ".xlsx")
+# A row whose lock wait timed out is tried again (after a short pause) this often before its
+# chunk is rolled back and tried again; a chunk rolled back by a deadlock or by a row that kept
+# timing out is tried again this often before the job fails (a later start resumes it).
+ROW_LOCK_ATTEMPTS = 3
+CHUNK_ATTEMPTS = 5
+# How often the first job looks for chunks that other jobs still hold (seconds).
+WAIT_FOR_CHUNKS_EVERY = 0.5
 
 
 class ImportFileError(frappe.ValidationError):
@@ -82,18 +105,20 @@ def check_import_permission(doctype: str, update_existing: bool):
 def get_import_file(file_url: str):
 	"""The File document of `file_url`, which the user must be able to read."""
 	if not file_url or not isinstance(file_url, str):
-		frappe.throw(_("Attach a CSV file to import"), frappe.MandatoryError)
+		frappe.throw(_("Attach a CSV or Excel file to import"), frappe.MandatoryError)
 	name = frappe.db.get_value("File", {"file_url": file_url}, "name")
 	if not name:
 		frappe.throw(_("File {0} not found").format(file_url), frappe.DoesNotExistError)
 	file = frappe.get_doc("File", name)
 	frappe.has_permission("File", "read", doc=file, throw=True)
-	if not file.file_name.lower().endswith(".csv"):
-		frappe.throw(_("Only CSV files can be imported"), ImportFileError)
+	if not file.file_name.lower().endswith(IMPORTABLE_EXTENSIONS):
+		frappe.throw(_("Only CSV files and Excel workbooks (.xlsx) can be imported"), ImportFileError)
 	return file
 
 
-def create_import_log(file_url: str, doctype: str, update_existing=False, batch_size=None):
+def create_import_log(
+	file_url: str, doctype: str, update_existing=False, batch_size=None, workers=None, in_file_order=False
+):
 	check_import_permission(doctype, cint(update_existing))
 	get_import_file(file_url)
 	log = frappe.get_doc(
@@ -103,9 +128,34 @@ def create_import_log(file_url: str, doctype: str, update_existing=False, batch_
 			"reference_doctype": doctype,
 			"update_existing": cint(update_existing),
 			"batch_size": cint(batch_size) or DEFAULT_BATCH_SIZE,
+			"workers": max(0, cint(workers)),
+			"in_file_order": cint(in_file_order),
 		}
 	)
 	log.insert(ignore_permissions=True)
+	return log
+
+
+def create_import_log_from_path(
+	path: str, doctype: str, update_existing=False, batch_size=None, workers=None, in_file_order=False
+):
+	"""`bench myapp import`: the file on this machine becomes a private File attached to a new CSV
+	Import Log, as an upload in Desk would. Permissions are checked first, as the current user."""
+	import os
+
+	check_import_permission(doctype, cint(update_existing))
+	file_name = os.path.basename(path)
+	if not file_name.lower().endswith(IMPORTABLE_EXTENSIONS):
+		frappe.throw(_("Only CSV files and Excel workbooks (.xlsx) can be imported"), ImportFileError)
+	with open(path, "rb") as stream:
+		content = stream.read()
+	file = frappe.get_doc({"doctype": "File", "file_name": file_name, "content": content, "is_private": 1})
+	file.insert()
+	log = create_import_log(file.file_url, doctype, update_existing, batch_size, workers, in_file_order)
+	attached = {"attached_to_doctype": LOG_DOCTYPE, "attached_to_name": log.name}
+	# v15's attach_files_to_document may have attached a File of this URL to the log already
+	if not frappe.db.exists("File", {"file_url": file.file_url, **attached}):
+		frappe.db.set_value("File", file.name, {**attached, "attached_to_field": "import_file"})
 	return log
 
 
@@ -156,7 +206,10 @@ def start_import(import_log_name: str, retry_failed_rows=False) -> dict:
 
 # the job
 def run_csv_import(import_log_name: str, retry_failed_rows=False) -> dict:
-	"""The import job (`myapp.importer.run_csv_import`), as the user who started it."""
+	"""The import job (`myapp.importer.run_csv_import`), as the user who started it.
+
+	Plans the chunks (once per import: a resume keeps them), queues `workers - 1` helper jobs,
+	imports chunks itself and returns when every chunk is done."""
 	log = frappe.get_doc(LOG_DOCTYPE, import_log_name)
 	update_log(log.name, status="Running", started_at=log.started_at or now_datetime())
 	frappe.db.commit()
@@ -174,9 +227,115 @@ def run_csv_import(import_log_name: str, retry_failed_rows=False) -> dict:
 	importer = RowImporter(log, columns, path)
 	if cint(retry_failed_rows):
 		return importer.retry_failed_rows()
-	update_log(log.name, total_rows=total)
+
+	plan_chunks(log, total)
+	workers, note = worker_count(log, columns, path)
+	update_log(log.name, total_rows=total, workers_used=workers, order_note=note)
 	frappe.db.commit()
-	return importer.run(total)
+	for _helper in range(workers - 1):
+		frappe.enqueue(
+			CHUNK_METHOD,
+			queue=IMPORT_QUEUE,
+			timeout=IMPORT_TIMEOUT,
+			job_id=f"{import_job_id(log.reference_doctype, log.import_file)}::{frappe.generate_hash(length=10)}",
+			import_log_name=log.name,
+		)
+	return importer.run(total, wait_for_others=True)
+
+
+def import_chunks(import_log_name: str) -> dict:
+	"""A helper job of a running import (`myapp.importer.import_chunks`): claims and imports chunk
+	after chunk until none is left, then ends. The import's first job waits for it."""
+	log = frappe.get_doc(LOG_DOCTYPE, import_log_name)
+	if log.status != "Running":
+		return {"chunks": 0}
+	path = get_import_file(log.import_file).get_full_path()
+	columns = map_header(log.reference_doctype, read_header(path), log.update_existing)
+	importer = RowImporter(log, columns, path)
+	importer.import_chunks()
+	return {"chunks": importer.chunks_done}
+
+
+def plan_chunks(log, total: int):
+	"""CSV Import Chunks of `batch_size` rows over the rows not yet imported, unless the import
+	has them already (a resume). An import started before chunks existed resumes after its
+	committed rows."""
+	if frappe.db.exists(CHUNK_DOCTYPE, {"import_log": log.name}):
+		return
+	size = max(1, cint(log.batch_size) or DEFAULT_BATCH_SIZE)
+	first = cint(log.processed_rows) + 1
+	now = now_datetime()
+	user = frappe.session.user
+	frappe.db.bulk_insert(
+		CHUNK_DOCTYPE,
+		["name", "creation", "modified", "owner", "modified_by", "import_log", "first_row", "row_count"]
+		+ ["status", "success_count", "error_count", "attempts"],
+		(
+			(frappe.generate_hash(length=12), now, now, user, user, log.name, start)
+			+ (min(size, total - start + 1), "Pending", 0, 0, 0)
+			for start in range(first, total + 1, size)
+		),
+	)
+
+
+def worker_count(log, columns: list[str], path: str) -> tuple[int, str | None]:
+	"""How many jobs import this file at once, and why only one when more were asked for.
+
+	The log's Workers, else as many as serve the import queue (at least one); one when the user
+	asked for file order or the file has rows that depend on earlier rows."""
+	asked = cint(log.workers) or queue_workers()
+	if asked <= 1:
+		return 1, None
+	if cint(log.in_file_order):
+		return 1, _("Import in file order was chosen.")
+	reason = rows_depend_on_each_other(log.reference_doctype, columns, path)
+	if reason:
+		return 1, reason
+	pending = frappe.db.count(CHUNK_DOCTYPE, {"import_log": log.name, "status": "Pending"})
+	return max(1, min(asked, pending)), None
+
+
+def queue_workers() -> int:
+	"""The workers serving the import queue (bench-wide, as `bench worker` processes listen)."""
+	from frappe.utils.background_jobs import get_queue, get_workers
+
+	try:
+		return max(1, len(get_workers(get_queue(IMPORT_QUEUE))))
+	except Exception:
+		return 1
+
+
+def rows_depend_on_each_other(doctype: str, columns: list[str], path: str) -> str | None:
+	"""Why the rows must be imported in file order, found cheaply, or None.
+
+	A column that links to the DocType itself (a parent in the same file, a tree) or a name / id
+	that the file repeats (an update of the same record twice, or an insert and its update): on
+	several workers a later row could run before the row it depends on."""
+	fields = importable_fields(doctype)
+	for column in columns:
+		df = fields.get(column)
+		if df and df.fieldtype == "Link" and df.options == doctype:
+			return _("Column {0} links to {1} records, which may be rows of the same file.").format(
+				df.get("label") or column, _(doctype)
+			)
+	positions = [i for i, column in enumerate(columns) if column in IDENTIFIER_COLUMNS]
+	if not positions:
+		return None
+	seen = set()  # hashes of the names: a collision only costs parallelism
+	rows = read_rows(path)
+	next(rows)  # header
+	for line, cells in rows:
+		for position in positions:
+			value = cells[position].strip().casefold() if position < len(cells) else ""
+			if not value:
+				continue
+			key = hash(value)
+			if key in seen:
+				return _("The name {0} appears more than once in the file (line {1}).").format(
+					frappe.bold(cells[position].strip()), line
+				)
+			seen.add(key)
+	return None
 
 
 def scan_file(path: str) -> tuple[list[str], int]:
@@ -184,12 +343,36 @@ def scan_file(path: str) -> tuple[list[str], int]:
 
 	Streams the whole file once, so a non-UTF-8 byte anywhere is found before any row is written."""
 	header, total = None, 0
+	for _line, row in read_rows(path):
+		if header is None:
+			header = [cell.strip() for cell in row]
+		else:
+			total += 1
+	if header is None:
+		frappe.throw(_("The file is empty"), ImportFileError)
+	if not total:
+		frappe.throw(_("The file has a header but no data rows"), ImportFileError)
+	return header, total
+
+
+def read_header(path: str) -> list[str]:
+	rows = read_rows(path)
 	try:
-		for _line, row in read_csv(path):
-			if header is None:
-				header = [cell.strip() for cell in row]
-			else:
-				total += 1
+		return [cell.strip() for cell in next(rows)[1]]
+	finally:
+		rows.close()
+
+
+def is_excel(path: str) -> bool:
+	return path.lower().endswith(".xlsx")
+
+
+def read_rows(path: str):
+	"""(line number, cells as text) of each non-blank row of a CSV file or of an Excel workbook's
+	first sheet, streamed; the header is line 1. Unreadable files raise ImportFileError."""
+	reader = read_xlsx(path) if is_excel(path) else read_csv(path)
+	try:
+		yield from reader
 	except UnicodeDecodeError as e:
 		frappe.throw(
 			_(
@@ -199,11 +382,8 @@ def scan_file(path: str) -> tuple[list[str], int]:
 		)
 	except csv.Error as e:
 		frappe.throw(_("The file is not a valid CSV file: {0}").format(e), ImportFileError)
-	if header is None:
-		frappe.throw(_("The file is empty"), ImportFileError)
-	if not total:
-		frappe.throw(_("The file has a header but no data rows"), ImportFileError)
-	return header, total
+	finally:
+		reader.close()
 
 
 def read_csv(path: str):
@@ -223,6 +403,55 @@ def read_csv(path: str):
 				line = reader.line_num + 1
 	finally:
 		csv.field_size_limit(previous_limit)
+
+
+def read_xlsx(path: str):
+	"""(sheet row number, cells as text) of each non-blank row of the workbook's first sheet.
+
+	openpyxl's read-only mode parses the sheet as a stream (the shared strings table is read once):
+	memory does not grow with the rows. Values are the ones Excel last computed (`data_only`)."""
+	from zipfile import BadZipFile
+
+	from openpyxl import load_workbook
+	from openpyxl.utils.exceptions import InvalidFileException
+
+	try:
+		workbook = load_workbook(path, read_only=True, data_only=True)
+	except (BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as e:
+		frappe.throw(
+			_("The file is not a valid Excel workbook (.xlsx): {0}").format(e or e.__class__.__name__),
+			ImportFileError,
+		)
+	try:
+		sheet = workbook.worksheets[0]
+		# the stored dimensions may be wrong or missing (some writers): read every row there is
+		sheet.reset_dimensions()
+		# missing rows are yielded as empty ones, so the position is the sheet's row number
+		for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+			cells = [excel_text(value) for value in values]
+			while cells and not cells[-1].strip():
+				cells.pop()  # formatted but empty cells past the data
+			if cells:
+				yield line, cells
+	finally:
+		workbook.close()
+
+
+def excel_text(value) -> str:
+	"""A cell value as the text a CSV file would hold, which the row's fields then parse."""
+	if value is None:
+		return ""
+	if isinstance(value, bool):
+		return "1" if value else "0"
+	if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+		return str(int(value))
+	if isinstance(value, datetime.datetime):
+		if value.time() == datetime.time(0, 0):
+			return value.date().isoformat()
+		return value.isoformat(sep=" ")
+	if isinstance(value, datetime.date | datetime.time):
+		return value.isoformat()
+	return str(value)
 
 
 def importable_fields(doctype: str) -> dict:
@@ -303,6 +532,41 @@ def cell_value(cell: str):
 	return cell
 
 
+class RowCursor:
+	"""The data rows of the file, read forward: a job takes chunk after chunk in file order, so it
+	reads the file once (skipping the other jobs' rows); going back (a chunk claimed again after a
+	rollback) opens the file again."""
+
+	def __init__(self, path: str):
+		self.path = path
+		self.rows = None
+		self.position = 0  # data rows read so far
+
+	def take(self, first_row: int, count: int):
+		"""(line, cells) of the data rows first_row .. first_row + count - 1 (counted from 1)."""
+		if self.rows is None or first_row <= self.position:
+			self.close()
+			self.rows = read_rows(self.path)
+			next(self.rows)  # header
+			self.position = 0
+		for line, cells in self.rows:
+			self.position += 1
+			if self.position < first_row:
+				continue
+			yield line, cells
+			if self.position >= first_row + count - 1:
+				return
+
+	def close(self):
+		if self.rows is not None:
+			self.rows.close()
+			self.rows = None
+
+
+class ChunkRolledBack(Exception):
+	"""The chunk's transaction was undone (deadlock, or a row whose lock wait kept timing out)."""
+
+
 class RowImporter:
 	def __init__(self, log, columns: list[str], path: str):
 		self.log = log
@@ -311,41 +575,149 @@ class RowImporter:
 		self.columns = columns
 		self.path = path
 		self.batch_size = max(1, cint(log.batch_size) or DEFAULT_BATCH_SIZE)
-		self.processed = cint(log.processed_rows)
 		self.success = cint(log.success_count)
 		self.errors = cint(log.error_count)
 		self.new_failures: list[tuple[int, str]] = []
 		self.last_inserted = None
+		self.chunks_done = 0
 		self.title = _("Importing {0}").format(_(self.doctype))
 
 	def data_rows(self):
-		rows = read_csv(self.path)
+		rows = read_rows(self.path)
 		next(rows)  # header
 		return rows
 
-	def run(self, total: int) -> dict:
-		resume_after = self.processed
-		progress = Progress(
-			total,
-			self.title,
+	# chunks (a first import and its resumes)
+	def run(self, total: int, wait_for_others: bool = False) -> dict:
+		"""Import chunks until none is left; with `wait_for_others`, also wait for the chunks other
+		jobs hold (and take over the ones a killed job released) until every chunk is done."""
+		self.import_chunks()
+		while wait_for_others and self.pending_chunks():
+			if not self.import_chunks():
+				time.sleep(WAIT_FOR_CHUNKS_EVERY)
+		frappe.db.rollback()  # a fresh snapshot of the counters the other jobs committed
+		counts = frappe.db.get_value(
+			LOG_DOCTYPE, self.log.name, ["success_count", "error_count"], as_dict=True
+		)
+		return {
+			"status": "Success" if not cint(counts.error_count) else "Completed with Errors",
+			"success": cint(counts.success_count),
+			"errors": cint(counts.error_count),
+		}
+
+	def pending_chunks(self) -> int:
+		frappe.db.rollback()  # a fresh snapshot: the other jobs commit in their own connections
+		return frappe.db.count(CHUNK_DOCTYPE, {"import_log": self.log.name, "status": "Pending"})
+
+	def import_chunks(self) -> int:
+		"""Claim and import chunk after chunk until none is claimable; the number imported."""
+		cursor = RowCursor(self.path)
+		done = 0
+		try:
+			while frappe.db.get_value(LOG_DOCTYPE, self.log.name, "status") == "Running":
+				chunk = self.claim_chunk()
+				if not chunk:
+					break
+				if self.import_chunk(chunk, cursor):
+					done += 1
+				frappe.db.rollback()  # end the snapshot: the next status and claim see new commits
+		finally:
+			cursor.close()
+		self.chunks_done += done
+		return done
+
+	def claim_chunk(self, name: str | None = None):
+		chunks = claim_rows(
+			CHUNK_DOCTYPE,
+			CHUNK_CLAIM_CONDITION,
+			{"log": self.log.name, "name": name},
+			1,
+			order_by="first_row",
+			fields=["name", "first_row", "row_count", "attempts"],
+		)
+		return chunks[0] if chunks else None
+
+	def import_chunk(self, chunk, cursor: RowCursor) -> bool:
+		"""Import the claimed chunk's rows, each in its savepoint, and commit them with the chunk
+		marked Done, its failed rows and the log's counters. A deadlock (InnoDB has undone the
+		transaction) or a row that kept hitting lock wait timeouts rolls the chunk back; it is
+		claimed again and redone, up to CHUNK_ATTEMPTS times. False if another job took it meanwhile."""
+		while True:
+			success, failures = 0, []
+			self.last_inserted = None
+			try:
+				for line, cells in cursor.take(chunk.first_row, chunk.row_count):
+					error = self.import_row(cells)
+					if error:
+						failures.append((line, error))
+					else:
+						success += 1
+				self.record_chunk(chunk, success, failures)
+			except Exception as e:
+				# contention on the chunk's own records too (its row, the log's counters)
+				if not isinstance(e, ChunkRolledBack) and not (transaction_lost(e) or lock_wait_timeout(e)):
+					raise
+				frappe.db.rollback()
+				attempts = cint(chunk.attempts) + 1
+				if attempts >= CHUNK_ATTEMPTS:
+					raise (e.__cause__ or e) if isinstance(e, ChunkRolledBack) else e
+				time.sleep(0.2 * attempts)
+				chunk = self.claim_chunk(chunk.name)
+				if not chunk:
+					return False
+				frappe.db.set_value(CHUNK_DOCTYPE, chunk.name, "attempts", attempts, update_modified=False)
+				chunk.attempts = attempts
+				continue
+			frappe.db.commit()
+			self.publish_progress()
+			return True
+
+	def record_chunk(self, chunk, success: int, failures: list[tuple[int, str]]):
+		"""The chunk's outcome, in its transaction: Done, its failed rows, the log's counters."""
+		self.insert_failed_rows(failures)
+		frappe.db.set_value(
+			CHUNK_DOCTYPE,
+			chunk.name,
+			{"status": "Done", "success_count": success, "error_count": len(failures)},
+			update_modified=False,
+		)
+		# one statement adds to the counters: the other jobs' chunks add theirs (the row lock is
+		# held from here to the commit, which follows at once)
+		frappe.db.sql(
+			f"""update `tab{LOG_DOCTYPE}` set processed_rows = processed_rows + %(processed)s,
+				success_count = success_count + %(success)s, error_count = error_count + %(errors)s
+			where name = %(name)s""",
+			{
+				"processed": success + len(failures),
+				"success": success,
+				"errors": len(failures),
+				"name": self.log.name,
+			},
+		)
+		if self.last_inserted:
+			# for the chunk's new rows, what notify_update would send: open list views refresh
+			frappe.publish_realtime(
+				"list_update",
+				{"doctype": self.doctype, "name": self.last_inserted, "user": frappe.session.user},
+				after_commit=True,
+			)
+		self.last_inserted = None
+
+	def publish_progress(self):
+		counts = frappe.db.get_value(
+			LOG_DOCTYPE, self.log.name, ["total_rows", "processed_rows"], as_dict=True
+		)
+		total, done = cint(counts.total_rows), cint(counts.processed_rows)
+		frappe.publish_progress(
+			100 if not total else min(100, int(done * 100 / total)),
+			title=self.title,
 			doctype=LOG_DOCTYPE,
 			docname=self.log.name,
-			every=self.batch_size,
-			on_publish=self.checkpoint,
+			description=_("{0} of {1}").format(done, total),
 		)
-		for index, (line, cells) in enumerate(self.data_rows(), start=1):
-			if index <= resume_after:
-				continue
-			error = self.import_row(cells)
-			if error:
-				self.errors += 1
-				self.new_failures.append((line, error))
-			else:
-				self.success += 1
-			self.processed = index
-			progress.update(index)
-		return self.result()
+		publish_doc_update(LOG_DOCTYPE, self.log.name)
 
+	# failed rows again, in file order on this job
 	def retry_failed_rows(self) -> dict:
 		failed = {
 			row.row_number: row.name
@@ -376,16 +748,46 @@ class RowImporter:
 				self.errors -= 1
 			done += 1
 			progress.update(done)
-		return self.result()
+		self.checkpoint()
+		return {
+			"status": "Success" if not self.errors else "Completed with Errors",
+			"success": self.success,
+			"errors": self.errors,
+		}
 
+	def checkpoint(self, _done=None):
+		"""Commit the retried rows with the counters (retry_failed_rows runs on one job)."""
+		update_log(self.log.name, success_count=self.success, error_count=self.errors)
+		frappe.db.commit()
+
+	# one row
 	def import_row(self, cells: list[str]) -> str | None:
-		"""Import one row in its own savepoint; the error message if it failed (rolled back)."""
-		# no RELEASE: the next row's SAVEPOINT of the same name replaces this one (a round trip less)
-		with isolated(ROW_SAVEPOINT, release=False) as unit:
-			if len(cells) > len(self.columns):
-				frappe.throw(_("The row has more cells than the header has columns"))
-			values = {column: cell_value(cell) for column, cell in zip(self.columns, cells, strict=False)}
-			self.save_row(values)
+		"""Import one row in its own savepoint; the error message if it failed (rolled back).
+
+		A lock wait timeout undoes only the statement that waited: the row is rolled back to its
+		savepoint and tried again. A deadlock has undone the whole transaction: ChunkRolledBack."""
+		for attempt in range(1, ROW_LOCK_ATTEMPTS + 1):
+			try:
+				# no RELEASE: the next row's SAVEPOINT of the same name replaces this one (a round trip less)
+				with isolated(ROW_SAVEPOINT, release=False, raise_lock_timeouts=True) as unit:
+					if len(cells) > len(self.columns):
+						frappe.throw(_("The row has more cells than the header has columns"))
+					values = {
+						column: cell_value(cell) for column, cell in zip(self.columns, cells, strict=False)
+					}
+					self.save_row(values)
+			except Exception as e:
+				frappe.clear_messages()
+				if transaction_lost(e):
+					raise ChunkRolledBack from e
+				if not lock_wait_timeout(e):
+					raise
+				if attempt == ROW_LOCK_ATTEMPTS:
+					raise ChunkRolledBack from e
+				frappe.db.rollback(save_point=ROW_SAVEPOINT)
+				time.sleep(0.1 * attempt)
+				continue
+			break
 		frappe.clear_messages()
 		if not unit.failed:
 			return None
@@ -408,7 +810,7 @@ class RowImporter:
 				return
 		doc = frappe.get_doc({"doctype": self.doctype, **values})
 		# A new record is on no one's open form: instead of two realtime events per row at commit,
-		# checkpoint() sends one list refresh per committed batch.
+		# record_chunk() sends one list refresh per committed chunk.
 		doc.flags.notify_update = False
 		# a given name is kept instead of the DocType's naming rule (and checked by validate_name);
 		# unlike frappe.flags.in_import this keeps the Select and default checks of every row
@@ -423,17 +825,8 @@ class RowImporter:
 			frappe.clear_messages()
 			return None
 
-	def checkpoint(self, _done=None):
-		"""Record new failures and the counters, and commit them with the rows imported so far."""
-		if self.last_inserted:
-			# for the batch's new rows, what notify_update would send: open list views refresh
-			frappe.publish_realtime(
-				"list_update",
-				{"doctype": self.doctype, "name": self.last_inserted, "user": frappe.session.user},
-				after_commit=True,
-			)
-		self.last_inserted = None
-		for line, error in self.new_failures:
+	def insert_failed_rows(self, failures: list[tuple[int, str]]):
+		for line, error in failures:
 			frappe.get_doc(
 				{
 					"doctype": FAILED_ROW_DOCTYPE,
@@ -445,19 +838,6 @@ class RowImporter:
 					"error": error,
 				}
 			).db_insert()
-		self.new_failures = []
-		update_log(
-			self.log.name, processed_rows=self.processed, success_count=self.success, error_count=self.errors
-		)
-		frappe.db.commit()
-
-	def result(self) -> dict:
-		self.checkpoint()
-		return {
-			"status": "Success" if not self.errors else "Completed with Errors",
-			"success": self.success,
-			"errors": self.errors,
-		}
 
 
 def message_text(message: str) -> str:
@@ -512,6 +892,9 @@ def finish_import(import_log_name: str, status: str, error_message: str | None =
 	if error_message:
 		values["error_message"] = error_message
 	update_log(import_log_name, **values)
+	if status in FINISHED_STATUSES:
+		# every chunk is done: their resume positions are no longer needed
+		frappe.db.delete(CHUNK_DOCTYPE, {"import_log": import_log_name})
 	publish_doc_update(LOG_DOCTYPE, import_log_name)
 	notify_import_finished(import_log_name)
 
@@ -564,7 +947,7 @@ def failed_rows_file(import_log_name: str):
 		frappe.throw(_("There are no failed rows"))
 	path = get_import_file(log.import_file).get_full_path()
 	with PrivateCSVFile(f"{log.reference_doctype} failed rows.csv", LOG_DOCTYPE, log.name) as out:
-		rows = read_csv(path)
+		rows = read_rows(path)
 		_line, header = next(rows)
 		out.writerow([*header, _("Error")])
 		for line, cells in rows:

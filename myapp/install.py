@@ -168,6 +168,13 @@ CUSTOM_FIELDS["Sales Invoice"] = [
 # The runs claim "draft and not processed" in name order: this index serves that range directly,
 # however many submitted invoices the table holds.
 INVOICE_PROCESSING_INDEX = "myapp_unprocessed_drafts"
+# An import's jobs claim its first pending chunk in file order with FOR UPDATE SKIP LOCKED: this
+# index serves that in order, so a claim stops at the chunk it takes. (Without it, the database
+# reads and sorts every chunk of the import, locking them all, and the other jobs find none.)
+# Not on status: a chunk marked Done would move in the index, into a gap that another job's claim
+# holds locked, and two jobs finishing their chunks would deadlock (measured: they did).
+IMPORT_CHUNK_INDEX = "myapp_import_chunks"
+IMPORT_CHUNK_INDEX_FIELDS = ["import_log", "first_row"]
 
 # Expiry reminders (myapp.expiry): the seed's EXPIRY_CONFIGS, created as Expiry Rules for the DocTypes
 # a site has (Contract comes with ERPNext; License and Insurance Policy only if a site defines them).
@@ -201,6 +208,7 @@ def after_migrate():
 def setup():
 	create_app_custom_fields()
 	add_invoice_processing_index()
+	frappe.db.add_index("CSV Import Chunk", IMPORT_CHUNK_INDEX_FIELDS, IMPORT_CHUNK_INDEX)
 	create_default_settings()
 	add_expiry_log_unique_index()
 	create_default_expiry_rules()

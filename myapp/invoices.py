@@ -14,6 +14,7 @@ from frappe import _
 from frappe.utils import cint, escape_html, now_datetime
 from frappe.utils.background_jobs import get_jobs
 
+from myapp.utils.batching import claim_rows
 from myapp.utils.jobs import enqueue_once, job_site_callback
 from myapp.utils.notify import notify_user
 from myapp.utils.progress import Progress, publish_doc_update
@@ -199,12 +200,7 @@ def claim_invoices(run: str, limit: int) -> list[str]:
 
 	Invoices this run failed on carry its name in `custom_processing_run` and are not claimed again.
 	"""
-	return frappe.db.sql(
-		f"""select name from `tab{INVOICE_DOCTYPE}` where {UNPROCESSED_CONDITION}
-		order by name limit %(limit)s for update skip locked""",
-		{"run": run, "limit": limit},
-		pluck=True,
-	)
+	return claim_rows(INVOICE_DOCTYPE, UNPROCESSED_CONDITION, {"run": run}, limit)
 
 
 def has_claimable_invoices(run: str) -> bool:

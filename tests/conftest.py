@@ -36,7 +36,7 @@ DATA_TABLES = (
 	"Error Log", "Activity Log", "Email Queue", "Email Queue Recipient", "Email Unsubscribe", "Version", "Deleted Document",
 	"Scheduled Job Log", "Notification Log", "User Permission", "ToDo", "Comment",
 	"Customer", "Sales Order", "Sales Order Item", "Sales Invoice", "Sales Invoice Item", "Contract", "Issue",
-	"CSV Import Log", "CSV Import Log Failed Row", "Expiry Notification Log", "Invoice Processing Run", "Sync Log",
+	"CSV Import Log", "CSV Import Log Failed Row", "CSV Import Chunk", "Expiry Notification Log", "Invoice Processing Run", "Sync Log",
 	"Expiry Rule", "Failed Job",
 )  # fmt: skip
 TEST_USER_DOMAIN = "@myapp.test"

@@ -10,7 +10,14 @@ import psutil
 import pytest
 from conftest import NO_ERPNEXT, call_endpoint, make_user, start_worker
 from support import _sites_path
-from user_jobs_helpers import customer_masters, make_customer, messages, read_csv_file, upload_csv
+from user_jobs_helpers import (
+	customer_masters,
+	make_customer,
+	messages,
+	read_csv_file,
+	upload_csv,
+	upload_xlsx,
+)
 
 from myapp.importer import import_job_id, on_import_failure, on_import_success
 from myapp.utils.jobs import is_claimed
@@ -465,3 +472,119 @@ def test_new_rows_refresh_open_list_views_once_per_batch_and_updated_rows_notify
 	assert customer_events("list_update") == ["Imported 00003", "Imported 00005", "Known"]
 	# an updated record may be open in someone's form: it still gets its doc_update
 	assert customer_events("doc_update") == ["Known"]
+
+
+# Excel workbooks (.xlsx): the same checks and the same line numbers (the sheet's row numbers)
+BAD_ROWS_FILE = [
+	HEADER,
+	good(1),  # line 2
+	good(2),
+	["Bad Type", "Retail", "Europe", "Robot"],  # line 4: not a customer type
+	good(3),
+	["Bad Group", "No Such Group", "Europe", "Company"],  # line 6: broken link
+	good(4),
+	good(5),
+]
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_an_excel_workbook_reports_the_same_failed_lines_as_the_same_csv(drain, kind):
+	upload = upload_xlsx if kind == "xlsx" else upload_csv
+	name = start(upload(f"customers.{kind}", BAD_ROWS_FILE), batch_size=3)
+	drain()
+	log = log_of(name)
+	assert (log.status, log.total_rows, log.processed_rows) == ("Completed with Errors", 7, 7)
+	assert (log.success_count, log.error_count) == (5, 2)
+	failed = {row.row_number: row.error for row in log.failed_rows}
+	assert sorted(failed) == [4, 6]
+	assert failed[4].startswith("Customer Type cannot be") and "Robot" in failed[4]
+	assert failed[6].startswith("Could not find Customer Group: No Such Group")
+	assert imported_names() == [f"Imported {i:05d}" for i in range(1, 6)]
+
+	# Download Failed Rows: those rows as they were in the sheet, plus an Error column
+	_raw, rows = read_csv_file(call_endpoint("myapp.api.download_failed_rows", import_log=name)["file_url"])
+	assert [row[:4] for row in rows[1:]] == [BAD_ROWS_FILE[3], BAD_ROWS_FILE[5]]
+	assert rows[2][4].startswith("Line 6: Could not find Customer Group")
+
+
+def test_an_excel_workbook_numbers_rows_by_sheet_row_and_reads_typed_cells(drain):
+	rows = [
+		[*HEADER, "tax_id", "customer_details"],
+		[*good(1), 12345, "Multi\nline"],  # row 2: a number; a cell of two lines is one sheet row
+		[None, None, None, None],  # row 3: blank, skipped (not a data row)
+		[*good(2), 1.5, "'=1+2"],  # row 4
+		["Bad Type", "Retail", "Europe", "Robot", None, None],  # row 5
+		[*good(3), None, None, None, None],  # row 6: formatted empty cells past the data
+	]
+	name = start(upload_xlsx("typed.xlsx", rows))
+	drain()
+	log = log_of(name)
+	assert (log.total_rows, log.success_count, log.error_count) == (4, 3, 1)
+	assert [row.row_number for row in log.failed_rows] == [5]
+	assert frappe.db.get_value("Customer", "Imported 00001", ["tax_id", "customer_details"]) == (
+		"12345",
+		"Multi\nline",
+	)
+	assert frappe.db.get_value("Customer", "Imported 00002", ["tax_id", "customer_details"]) == (
+		"1.5",
+		"=1+2",
+	)
+
+
+def test_a_file_that_is_not_an_excel_workbook_is_an_error_before_any_row(drain):
+	name = start(upload_csv("broken.xlsx", b"PK\x03\x04 not really a workbook"))
+	drain()
+	log = log_of(name)
+	assert log.status == "Error" and "not a valid Excel workbook" in log.error_message
+	assert frappe.get_all("Customer") == []
+	with pytest.raises(frappe.ValidationError):
+		start(upload_csv("old.xls", b"\xd0\xcf\x11\xe0"))
+
+
+@pytest.mark.no_site
+def test_excel_cells_become_the_text_a_csv_would_hold():
+	import datetime
+
+	from myapp.importer import excel_text
+
+	assert [excel_text(v) for v in (None, True, False, 7, 7.0, 0.25, "x")] == [
+		"",
+		"1",
+		"0",
+		"7",
+		"7",
+		"0.25",
+		"x",
+	]
+	assert excel_text(datetime.datetime(2025, 1, 31)) == "2025-01-31"
+	assert excel_text(datetime.datetime(2025, 1, 31, 9, 30)) == "2025-01-31 09:30:00"
+	assert excel_text(datetime.date(2025, 1, 31)) == "2025-01-31"
+	assert excel_text(datetime.time(9, 30)) == "09:30:00"
+
+
+# several workers: rows that depend on earlier rows keep their order
+@pytest.mark.parametrize(
+	("rows", "in_file_order", "workers_used", "note"),
+	[
+		([[*HEADER], *[good(i) for i in range(8)]], 0, 2, None),
+		([[*HEADER], *[good(i) for i in range(8)]], 1, 1, "Import in file order was chosen"),
+		(
+			# an insert and then an update of the same record: the update must come second
+			[["id", *HEADER], *[["", *good(i)] for i in range(6)], ["Twice", *good(6)], ["twice", *good(7)]],
+			0,
+			1,
+			"appears more than once in the file (line 9)",
+		),
+	],
+)
+def test_rows_that_depend_on_earlier_rows_are_imported_in_file_order_on_one_worker(
+	drain, rows, in_file_order, workers_used, note
+):
+	name = start(upload_csv("order.csv", rows), update_existing=1, batch_size=2)
+	frappe.db.set_value("CSV Import Log", name, {"workers": 2, "in_file_order": in_file_order})
+	frappe.db.commit()
+	drain()
+	log = log_of(name)
+	assert (log.status, log.success_count, log.workers_used) == ("Success", 8, workers_used)
+	assert (note or "") in (log.order_note or "") and bool(note) == bool(log.order_note)
+	assert frappe.get_all("CSV Import Chunk") == []  # gone once the import finished

@@ -556,6 +556,17 @@ ALLOWED_SQL_INTERPOLATIONS = {
 	("export.py", "iterate_export_rows", "columns"): (
 		"backquoted field names checked against the DocType's meta by validate_export_request"
 	),
+	("utils/batching.py", "claim_rows", "doctype"): (
+		"a DocType name from the app's own code; checked below: every caller passes a module constant"
+	),
+	("utils/batching.py", "claim_rows", "condition"): (
+		"the app's own SQL with %(name)s parameters for every value; checked below: every caller "
+		"passes a module constant"
+	),
+	("utils/batching.py", "claim_rows", "order_by"): "checked below: a string literal at every call",
+	("utils/batching.py", "claim_rows", "columns"): (
+		"the `fields` argument; checked below: a string literal or a list of them at every call"
+	),
 	("install.py", "before_uninstall", "doctype"): "a key of the module constant CUSTOM_FIELDS",
 	("install.py", "before_uninstall", "field"): "a field of the module constant CUSTOM_FIELDS",
 }
@@ -706,3 +717,23 @@ def test_the_allowed_delete_where_interpolations_get_literals_from_their_callers
 		assert is_literal(doctype) or (isinstance(doctype, ast.Name) and doctype.id == "doctype")
 	for call in calls_of("delete_older_than"):
 		assert is_literal(argument(call, 0, "doctype"))
+
+
+def test_the_allowed_claim_rows_interpolations_get_constants_from_their_callers():
+	"""The allowed exceptions of claim_rows (utils/batching.py) hold: DocType and condition are
+	module constants (upper-case names) or literals, order_by and fields literals, at every call."""
+
+	def constant(node):
+		return is_literal(node) or (isinstance(node, ast.Name) and node.id.isupper())
+
+	for call in calls_of("claim_rows"):
+		assert constant(argument(call, 0, "doctype")) and constant(argument(call, 1, "condition"))
+		for keyword in call.keywords:
+			if keyword.arg == "order_by":
+				assert is_literal(keyword.value)
+			if keyword.arg == "fields":
+				value = keyword.value
+				assert is_literal(value) or (
+					isinstance(value, ast.List) and all(is_literal(e) for e in value.elts)
+				)
+		assert len(call.args) <= 4  # order_by and fields by keyword only, so the checks above see them

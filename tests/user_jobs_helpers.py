@@ -100,3 +100,17 @@ def messages(realtime_events, user, indicator=None):
 		for e in realtime_events("msgprint")
 		if e["room"] == f"user:{user}" and (indicator is None or e["message"].get("indicator") == indicator)
 	]
+
+
+def upload_xlsx(file_name, rows, owner=None):
+	"""A private File holding an Excel workbook (.xlsx) whose first sheet has `rows`, as a user
+	would upload it. A cell of None is left empty."""
+	from openpyxl import Workbook
+
+	workbook = Workbook(write_only=True)
+	sheet = workbook.create_sheet("Data")
+	for row in rows:
+		sheet.append(row)
+	buffer = io.BytesIO()
+	workbook.save(buffer)
+	return upload_csv(file_name, buffer.getvalue(), owner=owner)

@@ -1,4 +1,5 @@
-"""Batching: set-based deletes in committed batches under a time budget, shared by every cleanup.
+"""Batching: set-based deletes in committed batches under a time budget, shared by every cleanup,
+and the claim of a batch of rows that parallel jobs share out (invoice batches, import chunks).
 
 Frappe's own log cleanup (`ErrorLog.clear_old_logs`) deletes set-based; `frappe.delete_doc` per
 row would write a Deleted Document and enqueue a `delete_dynamic_links` job for every row.
@@ -61,3 +62,21 @@ def delete_selected(
 		if len(names) < batch_size:
 			break
 	return deleted
+
+
+def claim_rows(doctype: str, condition: str, values: dict, limit: int, order_by: str = "name", fields="name"):
+	"""Lock up to `limit` rows of `doctype` matching `condition` that no other transaction holds:
+	`SELECT ... FOR UPDATE SKIP LOCKED`. The locks last until this transaction commits or rolls back,
+	so two jobs never claim the same row, and a killed job's rows (its transaction rolled back by the
+	database) are claimable again at once.
+
+	`condition` and `order_by` are the app's own SQL with `%(name)s` parameters for every value.
+	`fields` a column name (a list of its values is returned) or a list of them (dicts)."""
+	columns = fields if isinstance(fields, str) else ", ".join(fields)
+	return frappe.db.sql(
+		f"""select {columns} from `tab{doctype}` where {condition}
+		order by {order_by} limit %(claim_limit)s for update skip locked""",
+		{**values, "claim_limit": limit},
+		pluck=isinstance(fields, str),
+		as_dict=not isinstance(fields, str),
+	)

@@ -1,8 +1,9 @@
 // Copyright (c) 2026, MyApp Contributors and contributors
 // For license information, please see license.txt
 
-// Example 3 + workflow 7 (myapp.importer): upload a CSV, pick the DocType and "update existing",
-// then Start Import; Retry Failed Rows and Download Failed Rows once it has finished.
+// Example 3 + workflow 7 (myapp.importer): upload a CSV or .xlsx file, pick the DocType, "update
+// existing", the workers (or "in file order"), then Start Import; Retry Failed Rows and Download
+// Failed Rows once it has finished.
 frappe.ui.form.on("CSV Import Log", {
 	setup(frm) {
 		// the DocTypes Frappe's own Data Import offers this user (the server checks the same)
@@ -32,9 +33,17 @@ frappe.ui.form.on("CSV Import Log", {
 			frm.set_intro(frappe.utils.escape_html(frm.doc.error_message), "red");
 		} else if (status === "Running" && frm.doc.total_rows) {
 			frm.set_intro(
-				__("{0} of {1} rows processed", [frm.doc.processed_rows || 0, frm.doc.total_rows]),
+				__("{0} of {1} rows processed, on {2} worker(s)", [
+					frm.doc.processed_rows || 0,
+					frm.doc.total_rows,
+					frm.doc.workers_used || 1,
+				]),
 				colors[status]
 			);
+		}
+		if (frm.doc.order_note && ["Running", "Success", "Completed with Errors"].includes(status)) {
+			// why several workers were asked for and one imported the file, in file order
+			frm.set_intro(frappe.utils.escape_html(frm.doc.order_note), "blue");
 		}
 		if (frm.is_new()) return;
 

@@ -13,6 +13,8 @@ class CSVImportLog(Document):
 	def validate(self):
 		if cint(self.batch_size) < 1:
 			self.batch_size = 100
+		if cint(self.workers) < 0:
+			self.workers = 0
 		if self.reference_doctype:
 			meta = frappe.get_meta(self.reference_doctype)
 			if meta.issingle or meta.istable:
@@ -34,10 +36,24 @@ class CSVImportLog(Document):
 		self.total_rows = self.processed_rows = self.success_count = self.error_count = 0
 		self.error_message = None
 		self.finished_at = None
+		self.workers_used = 0
+		self.order_note = None
 		self.set("failed_rows", [])
+		# the chunks of the old file (their resume positions) go with it
+		frappe.db.delete("CSV Import Chunk", {"import_log": self.name})
+
+	def on_trash(self):
+		frappe.db.delete("CSV Import Chunk", {"import_log": self.name})
 
 	def settings_changed(self) -> bool:
 		return any(
 			self.has_value_changed(field)
-			for field in ("import_file", "reference_doctype", "update_existing", "batch_size")
+			for field in (
+				"import_file",
+				"reference_doctype",
+				"update_existing",
+				"batch_size",
+				"workers",
+				"in_file_order",
+			)
 		)
