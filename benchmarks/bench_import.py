@@ -11,11 +11,9 @@ Run: .venv/bin/python benchmarks/bench_import.py [rows] [rows to read]  (or `mak
 
 import csv  # noqa: I001  (common must come first: it puts the testbed on sys.path)
 import io
-import signal
 import sys
-import time
 
-from common import Table, bench_site, measure, support
+from common import Table, bench_site, measure, run_workers_until
 
 import frappe
 
@@ -72,9 +70,6 @@ def app_import(file_url):
 
 def worker_import(file_url, workers):
 	"""(seconds, peak worker RSS in MB, log) of one import on `workers` real worker processes."""
-	import psutil
-	from bench_invoices import _with_children
-
 	log = frappe.get_doc(
 		{
 			"doctype": "CSV Import Log",
@@ -85,28 +80,11 @@ def worker_import(file_url, workers):
 	).insert(ignore_permissions=True)
 	start_import(log.name)
 	frappe.db.commit()  # enqueues the job
-	started = time.perf_counter()
-	processes = [support.start_worker("long", burst=False) for _ in range(workers)]
-	peak_rss = 0
-	try:
-		while True:
-			for process in processes:
-				for proc in _with_children(process.pid):
-					try:
-						peak_rss = max(peak_rss, proc.memory_info().rss)
-					except psutil.NoSuchProcess:
-						pass
-			frappe.db.rollback()  # a fresh snapshot of the log
-			if frappe.db.get_value("CSV Import Log", log.name, "status") not in ("Queued", "Running"):
-				break
-			time.sleep(0.1)
-		seconds = time.perf_counter() - started
-	finally:
-		for process in processes:
-			process.send_signal(signal.SIGTERM)
-		for process in processes:
-			process.communicate(timeout=120)
-	return seconds, peak_rss / 1024 / 1024, frappe.get_doc("CSV Import Log", log.name)
+	seconds, peak_mb = run_workers_until(
+		lambda: frappe.db.get_value("CSV Import Log", log.name, "status") not in ("Queued", "Running"),
+		workers,
+	)
+	return seconds, peak_mb, frappe.get_doc("CSV Import Log", log.name)
 
 
 def seed_style_read(path):

@@ -8,12 +8,9 @@ horse (psutil), the seed row's is the Python heap peak (tracemalloc) of the loop
 Run: .venv/bin/python benchmarks/bench_invoices.py [invoices] [seed sample]  (or `make bench` for all)
 """
 
-import signal
 import sys
-import time
 
-import psutil
-from common import Table, bench_site, measure, support
+from common import Table, bench_site, measure, run_workers_until
 
 # isort: split
 import frappe
@@ -91,36 +88,10 @@ def chunked_run(workers):
 	"""(seconds, peak worker RSS in MB, run document) of one run with `workers` worker processes."""
 	run = start_run(batch_size=BATCH_SIZE)["run"]
 	frappe.db.commit()  # enqueues the first batch
-	started = time.perf_counter()
-	processes = [support.start_worker("long", burst=False) for _ in range(workers)]
-	peak_rss = 0
-	try:
-		while True:
-			for process in processes:
-				for proc in _with_children(process.pid):
-					try:
-						peak_rss = max(peak_rss, proc.memory_info().rss)
-					except psutil.NoSuchProcess:
-						pass
-			frappe.db.rollback()  # a fresh snapshot of the run
-			if frappe.db.get_value(RUN_DOCTYPE, run, "status") not in ACTIVE_STATUSES:
-				break
-			time.sleep(0.1)
-		seconds = time.perf_counter() - started
-	finally:
-		for process in processes:
-			process.send_signal(signal.SIGTERM)
-		for process in processes:
-			process.communicate(timeout=120)
-	return seconds, peak_rss / 1024 / 1024, frappe.get_doc(RUN_DOCTYPE, run)
-
-
-def _with_children(pid):
-	try:
-		parent = psutil.Process(pid)
-		return [parent, *parent.children(recursive=True)]
-	except psutil.NoSuchProcess:
-		return []
+	seconds, peak_mb = run_workers_until(
+		lambda: frappe.db.get_value(RUN_DOCTYPE, run, "status") not in ACTIVE_STATUSES, workers
+	)
+	return seconds, peak_mb, frappe.get_doc(RUN_DOCTYPE, run)
 
 
 def run(table=None, invoices=100_000, seed_sample=2_000):

@@ -33,6 +33,44 @@ def measure(fn, *args, **kwargs):
 	return result, seconds, peak / 1024 / 1024
 
 
+def run_workers_until(done, workers: int, queue: str = "long") -> tuple[float, float]:
+	"""Start `workers` real workers on `queue`, poll `done()` (on a fresh snapshot) until it is
+	true, stop them: (seconds, peak RSS in MB of any worker process and its work horses)."""
+	import signal
+
+	import psutil
+
+	def with_children(pid):
+		try:
+			parent = psutil.Process(pid)
+			return [parent, *parent.children(recursive=True)]
+		except psutil.NoSuchProcess:
+			return []
+
+	started = time.perf_counter()
+	processes = [support.start_worker(queue, burst=False) for _ in range(workers)]
+	peak_rss = 0
+	try:
+		while True:
+			for process in processes:
+				for proc in with_children(process.pid):
+					try:
+						peak_rss = max(peak_rss, proc.memory_info().rss)
+					except psutil.NoSuchProcess:
+						pass
+			frappe.db.rollback()  # a fresh snapshot
+			if done():
+				break
+			time.sleep(0.1)
+		seconds = time.perf_counter() - started
+	finally:
+		for process in processes:
+			process.send_signal(signal.SIGTERM)
+		for process in processes:
+			process.communicate(timeout=120)
+	return seconds, peak_rss / 1024 / 1024
+
+
 class Table:
 	"""Rows of job | path | records | rows/s | peak MB | note, printed aligned; ratios vs a baseline."""
 

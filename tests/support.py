@@ -61,6 +61,22 @@ def connected_to(site, sites_path):
 		connect_site()
 
 
+def own_connection():
+	"""A database connection of the test's own (another session): to hold a lock while the code
+	under test runs on frappe.db."""
+	import pymysql
+
+	conf = frappe.conf
+	return pymysql.connect(
+		host=conf.db_host or "127.0.0.1",
+		port=int(conf.db_port or 3306),
+		user=conf.db_user or conf.db_name,
+		password=conf.db_password or "",
+		database=conf.db_name,
+		autocommit=False,
+	)
+
+
 def install_test_site(prefix=None, apps=("frappe", "erpnext", "myapp"), variant=""):
 	"""Install the throwaway testbed site (drops and re-creates its database), or connect a bench
 	site. `variant` names a second site with other `apps`, in a sites folder of its own."""

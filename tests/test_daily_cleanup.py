@@ -3,8 +3,8 @@
 import os
 
 import frappe
-import pymysql
 from conftest import days_ago
+from support import own_connection
 
 from myapp.tasks import daily_cleanup
 
@@ -77,15 +77,7 @@ def test_a_file_that_cannot_be_deleted_is_logged_and_skipped():
 	frappe.db.commit()
 
 	# Another session holds the row (someone editing it): delete_doc's NOWAIT lock fails for real.
-	conf = frappe.conf
-	other_session = pymysql.connect(
-		host=conf.db_host or "127.0.0.1",
-		port=int(conf.db_port or 3306),
-		user=conf.db_user or conf.db_name,
-		password=conf.db_password or "",
-		database=conf.db_name,
-		autocommit=False,
-	)
+	other_session = own_connection()
 	try:
 		with other_session.cursor() as cursor:
 			cursor.execute("select name from `tabFile` where name=%s for update", locked.name)

@@ -10,10 +10,10 @@ import time
 
 import frappe
 import psutil
-import pymysql
 import pytest
 from conftest import call_endpoint, make_user, start_worker
 from frappe.utils.background_jobs import get_job
+from support import own_connection
 from test_reliability import (  # noqa: F401  (observed: the fixture)
 	CUSTOMER_ATTEMPTS,
 	FIGURES,
@@ -82,19 +82,6 @@ def fault_count(kind):
 	return frappe.db.sql(f"select count(*) from {FAULTS} where kind = %s", kind)[0][0]
 
 
-def own_connection():
-	"""A database connection of the test's own, to hold a lock while it polls on frappe.db."""
-	conf = frappe.conf
-	return pymysql.connect(
-		host=conf.db_host or "127.0.0.1",
-		port=int(conf.db_port or 3306),
-		user=conf.db_user or conf.db_name,
-		password=conf.db_password or "",
-		database=conf.db_name,
-		autocommit=False,
-	)
-
-
 def uncommitted_connections():
 	"""Connections that inserted a Customer that is not committed: a chunk in flight."""
 	frappe.db.rollback()
@@ -142,7 +129,8 @@ def test_four_workers_import_one_file_through_a_sigkill_a_deadlock_and_a_lock_wa
 	log_name = call_endpoint("myapp.api.start_csv_import", user=user, file_url=file_url, doctype="Customer")[
 		"import_log"
 	]
-	frappe.db.set_value("CSV Import Log", log_name, "batch_size", 50)
+	# four jobs however many workers have registered when the first one takes the import
+	frappe.db.set_value("CSV Import Log", log_name, {"batch_size": 50, "workers": 4})
 	frappe.db.commit()
 	started = time.monotonic()
 	workers = [start_worker("long", burst=False) for _ in range(4)]
