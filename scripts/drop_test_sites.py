@@ -63,8 +63,11 @@ def empty_redis(urls: set[str]):
 		if urlparse(url).path.strip("/") in ("", "0"):
 			print(f"left {url} alone: database 0 is not a throwaway one")
 			continue
-		redis.Redis.from_url(url).flushdb()
-		print(f"emptied {url}")
+		try:
+			redis.Redis.from_url(url, socket_connect_timeout=2).flushdb()
+			print(f"emptied {url}")
+		except redis.exceptions.ConnectionError:
+			print(f"left {url} alone: not running")
 
 
 def main() -> int:

@@ -11,6 +11,7 @@ must serve the queue: `make demo` leaves none running, so start one with `make w
 
 import code
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -24,8 +25,6 @@ DEMO_PREFIX = "demo"
 
 
 def connect():
-	import os
-
 	os.environ["MYAPP_TEST_DB_PREFIX"] = DEMO_PREFIX
 	if not (Path(support._sites_path()) / support._site_name()).exists():
 		sys.exit("No demo site yet: run `make demo` first.")
@@ -57,18 +56,19 @@ def myapp_command(args: list[str]):
 
 	site = connect()
 	frappe.destroy()  # each command connects on its own, as under bench
+	os.chdir(support._sites_path())  # bench runs its commands in the sites folder
 	commands[0].main(args=args, obj={"sites": [site], "force": False, "profile": False}, prog_name="myapp")
 
 
 def worker():
+	"""A worker on the demo site's queues in this process (Ctrl+C stops it), as `bench worker`."""
+	from frappe.utils.background_jobs import start_worker
+
 	connect()
-	print("A worker on the demo site's queues (Ctrl+C stops it) ...")
-	process = support.start_worker(burst=False)
-	try:
-		for line in process.stdout:
-			print(line, end="")
-	except KeyboardInterrupt:
-		process.terminate()
+	frappe.destroy()
+	os.chdir(support._sites_path())  # a worker finds its sites by the working directory
+	print("A worker on the short, default and long queues (Ctrl+C stops it) ...")
+	start_worker(queue="short,default,long", burst=False)
 
 
 def main(argv: list[str]):
