@@ -3,7 +3,7 @@
 
 The worker rows time a whole run, from its start to the run's Completed status, including the
 workers' start-up; their peak MB is the largest resident memory of a worker process or its work
-horse (psutil), the seed row's is the Python heap peak (tracemalloc) of the loop.
+horse (psutil), the seed row's how far the measuring process's RSS grew during the loop.
 
 Run: .venv/bin/python benchmarks/bench_invoices.py [invoices] [seed sample]  (or `make bench` for all)
 """
@@ -102,9 +102,7 @@ def run(table=None, invoices=100_000, seed_sample=2_000):
 	seed_invoices(seed_sample)
 	processed, seconds, peak = measure(seed_style, seed_sample)
 	assert processed == seed_sample, processed
-	seed_rate = table.add(
-		JOB, "seed: get_doc + save each", seed_sample, seconds, peak, "in-process, Python heap"
-	)
+	seed_rate = table.add(JOB, "seed: get_doc + save each", seed_sample, seconds, peak, "in-process")
 
 	rates = {}
 	for workers in (1, 2):
