@@ -143,6 +143,15 @@ def start_import(import_log: str, retry_failed_rows: bool = False) -> dict:
 	return {**result, "message": message}
 
 
+@frappe.whitelist(methods=["GET"])
+def import_refused_doctypes() -> list[str]:
+	"""The DocTypes the CSV import never imports, whatever the user's rights (the core DocTypes
+	v15's Data Import refuses too): the CSV Import Log's picker leaves them out."""
+	from myapp.importer import BLOCKED_DOCTYPES
+
+	return sorted(BLOCKED_DOCTYPES)
+
+
 @frappe.whitelist(methods=["POST"])
 def download_failed_rows(import_log: str) -> dict:
 	"""The CSV Import Log's Download Failed Rows: a private CSV of those rows with an Error column."""

@@ -22,6 +22,7 @@ import csv
 import io
 import os
 import socket
+import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -37,6 +38,7 @@ PASSWORD = "Ui-Tests-Password-7319"
 VIEWPORT = {"width": 1280, "height": 800}
 # how long the browser waits for a job's result (a worker forks per job; imports take seconds)
 JOB_TIMEOUT_MS = 60_000
+FAILURES = Path(os.environ.get("MYAPP_UI_FAILURES", Path(tempfile.gettempdir()) / "myapp-ui-failures"))
 
 
 def _environment_problem() -> str | None:
@@ -111,6 +113,12 @@ def desk(browser, request):
 	uncaught JavaScript error (`pageerror`) or server error (HTTP 5xx) while it runs."""
 	session = Desk(browser)
 	yield session
+	if not getattr(request.node, "call_passed", True) and session.page:
+		# what the page showed when the test failed
+		FAILURES.mkdir(parents=True, exist_ok=True)
+		path = FAILURES / f"{request.node.name}.png"
+		session.page.screenshot(path=str(path), full_page=True)
+		print(f"screenshot of the failure: {path}; page errors: {session.errors}")
 	session.close()
 	# a test that ends without calling desk.assert_clean() still fails on what the page threw
 	if getattr(request.node, "call_passed", False):

@@ -72,7 +72,7 @@ def test_csv_import_with_failed_rows_then_retry(desk, addresses, tmp_path):
 	assert offered(page, picker, "Custom F") == []  # Custom Field: allow_import, yet a core DocType
 	assert offered(page, picker, "DocTyp") == []
 	assert "Address" in offered(page, picker, "Addres")
-	page.locator(".awesomplete ul[role='listbox'] li:visible", has_text="Address").first.click()
+	page.locator(".awesomplete ul[role='listbox'] [role='option']:visible", has_text="Address").first.click()
 	page.wait_for_function("() => cur_frm.doc.reference_doctype === 'Address'")
 
 	# the file, through the Attach field's uploader
@@ -138,20 +138,25 @@ def test_csv_import_with_failed_rows_then_retry(desk, addresses, tmp_path):
 
 
 def offered(page, picker, text):
-	"""What the Link field's dropdown offers for `text`."""
+	"""The DocTypes the Link field's dropdown offers for `text`, as the user types it."""
+	picker.click()
 	picker.fill("")
-	picker.fill(text)
-	listbox = page.locator(".awesomplete ul[role='listbox']:visible").first
-	listbox.wait_for()
-	# the list is redrawn after the search returns: wait until it is for this text
-	page.wait_for_function(
-		"(text) => { const f = cur_frm.fields_dict.reference_doctype; return f.$input.val() === text"
-		" && !f.$input.hasClass('loading') && f.awesomplete && f.awesomplete._list !== undefined }",
-		arg=text,
-	)
-	page.wait_for_load_state("networkidle")
-	items = listbox.locator("li").all_inner_texts()
-	return [item.split("\n")[0].strip() for item in items if item.strip() and text.lower() in item.lower()]
+	picker.type(text[:-1], delay=20)
+	with page.expect_response(lambda response: "search_link" in response.url):
+		picker.type(text[-1])
+	# the open dropdown: its options, then "Filters applied", "Create a new", "Advanced Search"
+	items = page.wait_for_function(
+		"""() => {
+			const open = [...document.querySelectorAll('.awesomplete ul[role=listbox]')].find(
+				(ul) => !ul.hidden && ul.getClientRects().length
+			);
+			const items = open ? [...open.querySelectorAll('[role=option]')].map((li) => li.innerText) : [];
+			return items.some((text) => text.includes('Advanced Search')) && items;
+		}"""
+	).json_value()
+	items = [item.split("\n")[0].strip() for item in items]
+	extras = ("Filters applied", "Create a new", "Advanced Search")
+	return [item for item in items if item and not item.startswith(extras)]
 
 
 def record_progress(page):
