@@ -247,7 +247,7 @@ class Desk:
 
 	def close_dialogs(self):
 		self.page.keyboard.press("Escape")
-		self.page.locator(".modal.show").first.wait_for(state="hidden")
+		self.page.wait_for_function("() => !document.querySelector('.modal.show, .modal-backdrop')")
 
 	def indicator(self):
 		return self.page.locator(".page-head .indicator-pill:visible").first
@@ -258,10 +258,23 @@ class Desk:
 		assert response.ok, f"{url}: HTTP {response.status}"
 		return response.body()
 
-	def shot(self, name):
-		"""A screenshot into MYAPP_UI_SHOTS (no-op without it)."""
+	def shot(self, name, alerts=True):
+		"""A screenshot into MYAPP_UI_SHOTS (no-op without it), once transitions have ended;
+		`alerts=False` leaves out the alerts still shown at the bottom right."""
 		if not SHOTS:
 			return
+		if not alerts:
+			self.page.evaluate(
+				"document.querySelectorAll('#alert-container .desk-alert').forEach((a) => a.remove())"
+			)
+		try:
+			self.page.wait_for_function(
+				"() => !document.getAnimations().some((a) => a.playState === 'running' && a.effect"
+				" && a.effect.getComputedTiming().iterations !== Infinity)",
+				timeout=5_000,
+			)
+		except Exception:
+			pass  # an endless animation: take the picture anyway
 		Path(SHOTS).mkdir(parents=True, exist_ok=True)
 		self.page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
 
