@@ -107,16 +107,17 @@ def add_sales_order_sync_card():
 	if not frappe.get_meta(SALES_ORDER).has_field(SYNC_STATUS_FIELD):
 		return
 
+	card = sales_order_sync_card()
 	if not frappe.db.exists("Number Card", SALES_ORDER_SYNC_CARD):
-		frappe.get_doc(sales_order_sync_card()).insert(ignore_permissions=True)
-	elif frappe.db.get_value("Number Card", SALES_ORDER_SYNC_CARD, "type") != "Custom":
-		# made by an earlier version as a Document Type card
-		card = sales_order_sync_card()
+		frappe.get_doc(card).insert(ignore_permissions=True)
+	stored = frappe.db.get_value("Number Card", SALES_ORDER_SYNC_CARD, ["type", "currency"], as_dict=True)
+	if stored.type != "Custom" or stored.currency:
+		# An earlier version made it a Document Type card. And a count has no currency: a new
+		# Number Card gets the site's default currency (a Link default), and the Desk then shows
+		# the count as money ("$ 1.00").
+		values = {field: card[field] for field in ("type", "method", "document_type", "filters_json")}
 		frappe.db.set_value(
-			"Number Card",
-			SALES_ORDER_SYNC_CARD,
-			{field: card[field] for field in ("type", "method", "document_type", "filters_json")},
-			update_modified=False,
+			"Number Card", SALES_ORDER_SYNC_CARD, {**values, "currency": None}, update_modified=False
 		)
 
 	if not frappe.db.exists("Workspace", WORKSPACE):

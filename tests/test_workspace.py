@@ -171,13 +171,19 @@ def test_migrate_turns_an_earlier_document_type_card_into_the_custom_card(erpnex
 	from myapp.install import after_migrate
 
 	after_migrate()
+	# a count, not money (a new card gets the site's default currency)
+	assert not frappe.db.get_value("Number Card", SALES_ORDER_SYNC_CARD, "currency")
 	frappe.db.set_value(
-		"Number Card", SALES_ORDER_SYNC_CARD, {"type": "Document Type", "method": None}, update_modified=False
+		"Number Card",
+		SALES_ORDER_SYNC_CARD,
+		{"type": "Document Type", "method": None, "currency": "USD"},
+		update_modified=False,
 	)
 	after_migrate()
-	assert frappe.db.get_value("Number Card", SALES_ORDER_SYNC_CARD, ["type", "method"]) == (
+	assert frappe.db.get_value("Number Card", SALES_ORDER_SYNC_CARD, ["type", "method", "currency"]) == (
 		"Custom",
 		"myapp.api.sales_orders_awaiting_sync_card",
+		None,
 	)
 
 
