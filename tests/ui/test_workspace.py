@@ -97,7 +97,7 @@ def test_background_jobs_workspace(desk):
 	bars.first.wait_for()
 	# one bar per method of the last 7 days (the resolved one counts too: it failed)
 	assert bars.count() >= 2
-	labels = chart.locator("svg .x.axis text").all_inner_texts()
+	labels = chart.locator("svg .x.axis text").evaluate_all("(texts) => texts.map((t) => t.textContent)")
 	assert any("daily_cleanup" in label for label in labels), labels
 	desk.shot("background-jobs-workspace")
 
@@ -105,8 +105,8 @@ def test_background_jobs_workspace(desk):
 		page.locator(".widget.shortcut-widget-box", has_text=label).first.click()
 		page.wait_for_url(f"**/app/{slug(doctype)}**")
 		page.wait_for_function(
-			"(dt) => (window.cur_list && cur_list.doctype === dt && cur_list.$result.is(':visible'))"
-			" || (window.cur_frm && cur_frm.doctype === dt && cur_frm.page.wrapper.is(':visible'))",
+			"(dt) => frappe.get_route().includes(dt) && ((window.cur_list && cur_list.doctype === dt)"
+			" || (window.cur_frm && cur_frm.doctype === dt))",
 			arg=doctype,
 		)
 		page.go_back()
