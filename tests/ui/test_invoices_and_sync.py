@@ -58,8 +58,8 @@ def test_process_draft_invoices_from_the_list(desk, invoice_trigger):  # noqa: F
 	percents = page.evaluate("window.__myapp_progress")
 	assert percents == sorted(percents), percents
 	desk.message_dialog(f"{INVOICES - 1} invoices processed, 1 failed")
-	desk.shot("invoice-run")
 	desk.close_dialogs()
+	desk.shot("invoice-run")
 	# an Accounts Manager may not read Error Logs: no button that would only say "Not permitted"
 	assert page.locator(".page-actions button:visible", has_text="Error Logs").count() == 0
 	page.locator(".page-actions button:visible", has_text="Sales Invoices").first.wait_for()
