@@ -3,6 +3,7 @@ known data, the "Failed Jobs by Method" chart draws one bar per method, every sh
 list or settings."""
 
 import frappe
+import pytest
 from conftest import make_user
 from frappe.utils import add_to_date, now_datetime
 
@@ -102,6 +103,8 @@ def test_background_jobs_workspace(desk):
 	desk.shot("background-jobs-workspace")
 
 	for label, doctype in SHORTCUTS.items():
+		if doctype == "Sync Settings" and not erpnext:
+			continue  # test_sync_settings_opens_without_erpnext
 		page.locator(".widget.shortcut-widget-box", has_text=label).first.click()
 		page.wait_for_url(f"**/app/{slug(doctype)}**")
 		page.wait_for_function(
@@ -129,4 +132,23 @@ def test_a_system_manager_without_sales_access_sees_the_workspace_without_errors
 	card.locator(".number", has_text="0").first.wait_for()
 	page.locator(".widget.number-widget-box .number", has_text="3").first.wait_for()  # the others load
 	assert page.locator(".modal.show", has_text="Not permitted").count() == 0
+	desk.assert_clean()
+
+
+def test_sync_settings_opens_without_erpnext(desk, request):
+	"""Known bug, left open: Sync Settings has Link fields to Company and Warehouse, so on a site
+	without ERPNext its form does not open ("Missing DocType")."""
+	if "erpnext" not in frappe.get_installed_apps():
+		request.applymarker(
+			pytest.mark.xfail(
+				strict=True,
+				reason="known bug: Sync Settings links Company / Warehouse, which a site without "
+				"ERPNext lacks; its form fails with 'Missing DocType'",
+			)
+		)
+	user = set_password(make_user("sync.viewer@myapp.test", ["System Manager"]))
+	page = desk.login(user)
+	desk.goto("/app/sync-settings")
+	page.wait_for_function("() => window.cur_frm && cur_frm.doctype === 'Sync Settings'", timeout=15_000)
+	assert page.locator(".modal.show", has_text="Missing DocType").count() == 0
 	desk.assert_clean()
