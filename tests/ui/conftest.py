@@ -246,8 +246,16 @@ class Desk:
 		return locator
 
 	def close_dialogs(self):
-		self.page.keyboard.press("Escape")
-		self.page.wait_for_function("() => !document.querySelector('.modal.show, .modal-backdrop')")
+		"""Close every open dialog with its close button, as a user would."""
+		page = self.page
+		for _attempt in range(4):
+			buttons = page.locator(".modal.show .btn-modal-close:visible")
+			if not buttons.count():
+				break
+			buttons.last.click()  # the top-most first
+			page.wait_for_timeout(100)  # let Bootstrap start hiding it before looking again
+		page.wait_for_function("() => !document.querySelector('.modal.show')")
+		page.wait_for_function("() => !document.querySelector('.modal-backdrop')")
 
 	def indicator(self):
 		return self.page.locator(".page-head .indicator-pill:visible").first
