@@ -143,15 +143,6 @@ def start_import(import_log: str, retry_failed_rows: bool = False) -> dict:
 	return {**result, "message": message}
 
 
-@frappe.whitelist(methods=["GET"])
-def import_refused_doctypes() -> list[str]:
-	"""The DocTypes the CSV import never imports, whatever the user's rights (the core DocTypes
-	v15's Data Import refuses too): the CSV Import Log's picker leaves them out."""
-	from myapp.importer import BLOCKED_DOCTYPES
-
-	return sorted(BLOCKED_DOCTYPES)
-
-
 @frappe.whitelist(methods=["POST"])
 def download_failed_rows(import_log: str) -> dict:
 	"""The CSV Import Log's Download Failed Rows: a private CSV of those rows with an Error column."""
@@ -176,7 +167,8 @@ def failed_scheduled_jobs_card(filters: str | dict | None = None) -> dict:
 @frappe.whitelist(methods=["GET", "POST"])
 def sales_orders_awaiting_sync_card(filters: str | dict | None = None) -> dict:
 	"""The workspace's Custom number card of Sales Orders whose sync needs attention (ERPNext
-	sites): the orders the user may read, none for a user who may not read Sales Orders."""
+	sites): the orders the user may read; none for a System Manager who may not read Sales Orders
+	(Frappe shows them every card), refused to anyone else who may not."""
 	from myapp.workspace import sales_orders_awaiting_sync_card as count_orders
 
 	return count_orders()

@@ -61,6 +61,8 @@ def sales_orders_awaiting_sync_card() -> dict:
 	for a System Manager who may not read Sales Orders. This one counts the orders the user may
 	read: none without that right."""
 	if not frappe.has_permission(SALES_ORDER, "read"):
+		if "System Manager" not in frappe.get_roles():
+			frappe.throw(_("Not permitted to read {0}").format(_(SALES_ORDER)), frappe.PermissionError)
 		return {"value": 0, "fieldtype": "Int"}
 	statuses = sales_order_sync_statuses()
 	filters = {"docstatus": 1, SYNC_STATUS_FIELD: ("in", statuses)}

@@ -238,6 +238,12 @@ ENDPOINTS = {
 		enqueues=False,
 		http_methods=("GET", "POST"),
 	),
+	"myapp.api.sales_orders_awaiting_sync_card": Endpoint(
+		roles=("Sales User",),
+		setup=lambda user: {},
+		enqueues=False,
+		http_methods=("GET", "POST"),
+	),
 }
 
 
@@ -304,11 +310,14 @@ def test_every_whitelisted_endpoint_has_a_row():
 
 
 def test_endpoints_live_only_in_myapp_api():
-	# ARCHITECTURE: api.py holds every whitelisted endpoint, so the table above sees them all
+	# ARCHITECTURE: api.py holds every whitelisted endpoint, so the table above sees them all;
+	# except a Dashboard Chart Source, whose `get` Frappe requires whitelisted in its own module
 	elsewhere = [
 		str(path.relative_to(APP.parent))
 		for path in APP.rglob("*.py")
-		if path.name != "api.py" and "frappe.whitelist" in path.read_text()
+		if path.name != "api.py"
+		and "dashboard_chart_source" not in path.parts
+		and "frappe.whitelist" in path.read_text()
 	]
 	assert elsewhere == []
 
@@ -384,6 +393,10 @@ def test_every_endpoint_argument_has_a_bad_value_case():
 		("myapp.api.start_csv_import", "update_existing"): "read with sbool/cint: any value is a yes or a no",
 		(
 			"myapp.api.failed_scheduled_jobs_card",
+			"filters",
+		): "the card has no filters; the Desk's are ignored",
+		(
+			"myapp.api.sales_orders_awaiting_sync_card",
 			"filters",
 		): "the card has no filters; the Desk's are ignored",
 	}

@@ -3,26 +3,19 @@
 
 // Example 3 + workflow 7 (myapp.importer): upload a CSV, pick the DocType and "update existing",
 // then Start Import; Retry Failed Rows and Download Failed Rows once it has finished.
-// The core DocTypes the import refuses to everyone (DocType, Custom Field, ...): loaded once.
-let refused_doctypes = null;
-
 frappe.ui.form.on("CSV Import Log", {
 	setup(frm) {
-		// the DocTypes Frappe's own Data Import offers this user, without those the import refuses
-		// (a System Manager's list has every DocType that allows import, Custom Field among them)
-		if (!refused_doctypes) {
-			refused_doctypes = [];
-			frappe
-				.call({ method: "myapp.api.import_refused_doctypes", type: "GET" })
-				.then((r) => (refused_doctypes = r.message || []));
-		}
+		// the DocTypes Frappe's own Data Import offers this user, without the core DocTypes the
+		// import refuses to everyone (a System Manager's list has every DocType that allows
+		// import, Custom Field among them): myapp.boot
+		const refused = frappe.boot.myapp_import_refused_doctypes || [];
 		frm.set_query("reference_doctype", () => ({
 			filters: {
 				istable: 0,
 				issingle: 0,
 				name: [
 					"in",
-					(frappe.boot.user.can_import || []).filter((dt) => !refused_doctypes.includes(dt)),
+					(frappe.boot.user.can_import || []).filter((dt) => !refused.includes(dt)),
 				],
 			},
 		}));
