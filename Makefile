@@ -3,7 +3,7 @@
 PYTHON := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: setup test demo run console myapp worker bench lint format clean distclean
+.PHONY: setup test demo run console myapp worker bench lint format clean distclean ui-shots
 
 setup:
 	bash scripts/setup.sh
@@ -27,6 +27,19 @@ myapp:
 
 worker:
 	$(PYTHON) scripts/site.py worker
+
+# Desk screenshots (bench mode): tests/ui in a real browser against a running bench whose apps/myapp
+# is this checkout (same commit), writing PNGs into docs/images/. Needs `DEV_SERVER=1 bench serve`,
+# socket.io and no worker of the bench's own (docs/testing.md#desk-in-a-real-browser), e.g.
+#   make ui-shots SITE=erp.localhost URL=http://erp.localhost:8000 [BENCH=../frappe-bench]
+BENCH ?= ../frappe-bench
+SITE ?=
+URL ?=
+ui-shots:
+	@test -n "$(SITE)" && test -n "$(URL)" || { echo "usage: make ui-shots SITE=<throwaway test site> URL=http://<site>:<port> [BENCH=<frappe-bench folder>]"; exit 2; }
+	@test -x "$(BENCH)/env/bin/python" || { echo "no bench at BENCH=$(BENCH) (set BENCH=<frappe-bench folder>)"; exit 2; }
+	cd "$(BENCH)/sites" && MYAPP_TEST_SITE="$(SITE)" MYAPP_UI_URL="$(URL)" MYAPP_UI_SHOTS="$(CURDIR)/docs/images" \
+		../env/bin/python -m pytest -p no:cacheprovider -q -rfEs "$(CURDIR)/tests/ui" $(PYTEST_ARGS)
 
 bench: setup
 	$(PYTHON) benchmarks/run_all.py

@@ -173,6 +173,16 @@ def failed_jobs_by_method_chart() -> dict:
 # Failed jobs (myapp.job_center): System Managers retry them, one from the form or many from the list.
 
 
+@frappe.whitelist(methods=["GET", "POST"])
+def sales_orders_awaiting_sync_card(filters: str | dict | None = None) -> dict:
+	"""The workspace's Custom number card of Sales Orders whose sync needs attention (ERPNext
+	sites): the orders the user may read; none for a System Manager who may not read Sales Orders
+	(Frappe shows them every card), refused to anyone else who may not."""
+	from myapp.workspace import sales_orders_awaiting_sync_card as count_orders
+
+	return count_orders()
+
+
 @frappe.whitelist(methods=["POST"])
 def retry_failed_job(name: str, arguments: str | dict | None = None) -> dict:
 	"""The Failed Job's Retry: the same method as the same user on the same queue, under a new

@@ -56,6 +56,9 @@ doc_events = {
 	},
 }
 
+# Desk: what the CSV Import Log's DocType picker leaves out (frappe.boot.myapp_import_refused_doctypes)
+boot_session = "myapp.boot.boot_session"
+
 # Desk: list view menu items on every list (myapp/public/js/list_menu.js), form scripts
 app_include_js = "/assets/myapp/js/list_menu.js"
 doctype_js = {

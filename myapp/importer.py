@@ -912,7 +912,7 @@ def notify_import_finished(import_log_name: str):
 			_(log.reference_doctype), log.success_count, log.error_count
 		)
 	link = f"<a href='{get_url_to_form(LOG_DOCTYPE, log.name)}'>{_('View CSV Import Log')}</a>"
-	notify_user(user, f"{summary} {link}", indicator, title=_("Data Import"))
+	notify_user(user, f"{summary} {link}", indicator, title=_("CSV Import"))
 	recipients = email_addresses([user])
 	if recipients:
 		frappe.sendmail(

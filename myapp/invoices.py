@@ -340,11 +340,19 @@ def finish_run(run: str):
 			"Invoice processing run {0} finished: {1} invoices processed, {2} failed (see Error Log)."
 		)
 		notify_user(
-			current.started_by, message.format(run, current.processed, current.errors), indicator="orange"
+			current.started_by,
+			message.format(run, current.processed, current.errors),
+			indicator="orange",
+			title=_("Invoice Processing Run"),
 		)
 	else:
 		message = _("Invoice processing run {0} finished: {1} invoices processed.")
-		notify_user(current.started_by, message.format(run, current.processed), indicator="green")
+		notify_user(
+			current.started_by,
+			message.format(run, current.processed),
+			indicator="green",
+			title=_("Invoice Processing Run"),
+		)
 
 
 @job_site_callback

@@ -147,3 +147,15 @@ def test_twenty_imports_of_the_same_file_at_once_leave_one_log_and_one_job(site)
 	# the same log cannot be started a second time while its job waits
 	with pytest.raises(JobAlreadyQueuedError):
 		call_endpoint("myapp.api.start_import", user=user, import_log=logs[0].name)
+
+
+def test_the_import_pickers_refused_doctypes_are_in_the_desk_boot():
+	from myapp.boot import boot_session
+
+	bootinfo = frappe._dict()
+	boot_session(bootinfo)
+	# the CSV Import Log's picker leaves these out of `frappe.boot.user.can_import`
+	refused = bootinfo.myapp_import_refused_doctypes
+	assert {"DocType", "Custom Field", "Client Script", "Property Setter"} <= set(refused)
+	assert not {"User", "Role", "Print Format", "ToDo"} & set(refused)
+	assert "myapp.boot.boot_session" in frappe.get_hooks("boot_session")

@@ -143,12 +143,48 @@ def test_number_cards_count_existing_fields():
 	assert cards[IMPORTS_CARD]["document_type"] == "CSV Import Log"
 
 
-def test_sales_order_card_counts_existing_fields(erpnext):
+def test_sales_order_card_counts_the_orders_awaiting_sync_that_the_user_may_read(erpnext):
+	from sales_records import make_customer, make_sales_order
+
 	card = sales_order_sync_card()
-	assert_filters_match_meta(card)
-	filters = json.loads(card["filters_json"])
-	assert [f[1] for f in filters] == ["docstatus", "custom_sync_status"]
-	assert {"Failed", "Retry Pending"} <= set(filters[1][3])
+	assert card["type"] == "Custom" and card["document_type"] == "Sales Order"
+	assert frappe.get_attr(card["method"]) in frappe.whitelisted
+	customer = make_customer("Card Customer")
+	orders = [make_sales_order(customer) for _ in range(4)]
+	for name, status in zip(orders, ("Failed", "Retry Pending", "Synced", "Pending"), strict=True):
+		frappe.db.set_value("Sales Order", name, "custom_sync_status", status)
+	frappe.db.commit()
+
+	result = call_endpoint(card["method"], http_method="GET")
+	assert result["value"] == 2
+	assert result["route"] == ["List", "Sales Order"]
+	assert set(result["route_options"]["custom_sync_status"][1]) >= {"Failed", "Retry Pending"}
+	# Frappe shows every card to a System Manager: one who may not read Sales Orders gets no
+	# "Not permitted" error on the workspace, and nothing counted
+	it_admin = make_user("it.admin@myapp.test", ["System Manager"])
+	frappe.db.commit()
+	assert not frappe.has_permission("Sales Order", "read", user=it_admin)
+	assert call_endpoint(card["method"], http_method="GET", user=it_admin) == {"value": 0, "fieldtype": "Int"}
+
+
+def test_migrate_turns_an_earlier_document_type_card_into_the_custom_card(erpnext):
+	from myapp.install import after_migrate
+
+	after_migrate()
+	# a count, not money (a new card gets the site's default currency)
+	assert not frappe.db.get_value("Number Card", SALES_ORDER_SYNC_CARD, "currency")
+	frappe.db.set_value(
+		"Number Card",
+		SALES_ORDER_SYNC_CARD,
+		{"type": "Document Type", "method": None, "currency": "USD"},
+		update_modified=False,
+	)
+	after_migrate()
+	assert frappe.db.get_value("Number Card", SALES_ORDER_SYNC_CARD, ["type", "method", "currency"]) == (
+		"Custom",
+		"myapp.api.sales_orders_awaiting_sync_card",
+		None,
+	)
 
 
 # Installed by migrate, with real numbers

@@ -6,9 +6,19 @@
 // Failed Rows once it has finished.
 frappe.ui.form.on("CSV Import Log", {
 	setup(frm) {
-		// the DocTypes Frappe's own Data Import offers this user (the server checks the same)
+		// the DocTypes Frappe's own Data Import offers this user, without the core DocTypes the
+		// import refuses to everyone (a System Manager's list has every DocType that allows
+		// import, Custom Field among them): myapp.boot
+		const refused = frappe.boot.myapp_import_refused_doctypes || [];
 		frm.set_query("reference_doctype", () => ({
-			filters: { istable: 0, issingle: 0, name: ["in", frappe.boot.user.can_import] },
+			filters: {
+				istable: 0,
+				issingle: 0,
+				name: [
+					"in",
+					(frappe.boot.user.can_import || []).filter((dt) => !refused.includes(dt)),
+				],
+			},
 		}));
 		// once per form (setup runs once; the form object is reused for every document): the
 		// job sends this after committing counters and after writing the final status

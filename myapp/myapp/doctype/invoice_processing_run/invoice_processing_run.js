@@ -51,7 +51,8 @@ frappe.ui.form.on("Invoice Processing Run", {
 		frm.add_custom_button(__("Sales Invoices"), () => {
 			frappe.set_route("List", "Sales Invoice", { custom_processing_run: doc.name });
 		});
-		if (doc.errors) {
+		// Error Log is for System Managers: an Accounts Manager would only get "Not permitted"
+		if (doc.errors && frappe.model.can_read("Error Log")) {
 			frm.add_custom_button(__("Error Logs"), () => {
 				frappe.set_route("List", "Error Log", {
 					method: ["like", `Invoice processing: % in run ${doc.name}`],
