@@ -270,6 +270,8 @@ def failed_jobs_limit(limit, *sites):
 	finally:
 		for path in paths:
 			update_site_config("rq_failed_jobs_limit", "None", site_config_path=path)
+		# update_site_config also writes the value into this process's conf: "None", a string
+		frappe.local.conf.pop("rq_failed_jobs_limit", None)
 
 
 def test_failures_of_two_sites_beyond_rqs_limit_are_each_recorded_by_their_own_site(
