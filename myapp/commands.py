@@ -127,7 +127,8 @@ def run(context, method, kwargs_json="{}", queue="default", job_timeout=None, wa
 	import frappe
 
 	from myapp.job_center import failed_job_of
-	from myapp.utils.watch import JobWatch, workers_serving
+	from myapp.utils.jobs import workers_serving
+	from myapp.utils.watch import JobWatch
 
 	kwargs = _parse_kwargs(kwargs_json)
 	_connect(context)

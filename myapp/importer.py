@@ -297,10 +297,10 @@ def worker_count(log, columns: list[str], path: str) -> tuple[int, str | None]:
 
 def queue_workers() -> int:
 	"""The workers serving the import queue (bench-wide, as `bench worker` processes listen)."""
-	from frappe.utils.background_jobs import get_queue, get_workers
+	from myapp.utils.jobs import workers_serving
 
 	try:
-		return max(1, len(get_workers(get_queue(IMPORT_QUEUE))))
+		return max(1, workers_serving(IMPORT_QUEUE))
 	except Exception:
 		return 1
 

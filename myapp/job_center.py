@@ -30,6 +30,7 @@ import sys
 import types
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import frappe
 from frappe import _
@@ -65,14 +66,24 @@ RECORDED_SET_TTL = 8 * 24 * 60 * 60  # RQ keeps a failed job 7 days
 DUE_RETRIES_PER_RUN = 100
 DEADLOCK_TRIES = 3
 
-# Jobs that must not run again as they were, and why (translated where shown): Retry resumes
-# their work instead, through `RESUMERS[method]`.
+
+class ResumeInstead(NamedTuple):
+	note: str  # why the job is not retried as it was (translated where shown)
+	resume: str  # dotted path of what resumes its work, called with the Failed Job
+
+
+# Jobs that must not run again as they were: Retry resumes their work instead.
 RESUME_INSTEAD = {
-	"myapp.importer.run_csv_import": "An import that failed may have saved part of its rows, so it is never "
-	"retried automatically. Retry resumes it through Start Import, after the last saved row.",
-	"myapp.tasks.process_invoices_batch": "A failed batch stopped its Invoice Processing Run, and the "
-	"same batch job would find its run stopped and do nothing. Retry starts a new run over the invoices "
-	"still unprocessed.",
+	"myapp.importer.run_csv_import": ResumeInstead(
+		"An import that failed may have saved part of its rows, so it is never retried automatically. "
+		"Retry resumes it through Start Import, after the last saved row.",
+		"myapp.job_center.resume_import",
+	),
+	"myapp.tasks.process_invoices_batch": ResumeInstead(
+		"A failed batch stopped its Invoice Processing Run, and the same batch job would find its run "
+		"stopped and do nothing. Retry starts a new run over the invoices still unprocessed.",
+		"myapp.job_center.resume_invoice_processing",
+	),
 }
 
 
@@ -448,7 +459,7 @@ def plan_next(doc):
 	policy's people told when its job gives up)."""
 	doc.next_retry_at = None
 	if doc.method in RESUME_INSTEAD:
-		doc.retry_note = _(RESUME_INSTEAD[doc.method])
+		doc.retry_note = _(RESUME_INSTEAD[doc.method].note)
 		return
 	policy = matching_policy(doc.method)
 	doc.retry_policy = policy.name if policy else None
@@ -740,7 +751,7 @@ def enqueue_retry(doc, method, kwargs: dict, acted_by: str | None = None) -> str
 def resume_instead(doc) -> dict:
 	"""Resume the failed job's work as its user (RESUME_INSTEAD): the record is Retried and says
 	where to follow the resumed work."""
-	resumed = RESUMERS[doc.method](doc)
+	resumed = frappe.get_attr(RESUME_INSTEAD[doc.method].resume)(doc)
 	doc.status = "Retried"
 	doc.next_retry_at = None
 	doc.last_retry_job_id = resumed.get("job_id")
@@ -779,12 +790,6 @@ def resume_invoice_processing(doc) -> dict:
 		return {"job_id": None, "run": None, "note": result.get("message") or ""}
 	note = _("Resumed as Invoice Processing Run {0}; follow it there.").format(result["run"])
 	return {"job_id": create_job_id(START_JOB_ID), "run": result["run"], "note": note}
-
-
-RESUMERS = {
-	"myapp.importer.run_csv_import": resume_import,
-	"myapp.tasks.process_invoices_batch": resume_invoice_processing,
-}
 
 
 # --- RQ callbacks (no site context in a worker: job_site_callback opens it) ------------------------

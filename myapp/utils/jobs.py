@@ -296,3 +296,10 @@ class _ReusedSiteContext:
 		frappe.db.release_savepoint(self.SAVEPOINT)
 		frappe.local.flags.commit = True  # v15 commits a request that set it, whatever its method
 		return False
+
+
+def workers_serving(queue: str) -> int:
+	"""Workers of this bench listening on `queue` (short, default, long)."""
+	from frappe.utils.background_jobs import get_queue, get_workers
+
+	return len(get_workers(get_queue(queue)))

@@ -77,11 +77,3 @@ class JobWatch:
 			return Outcome(status, result=job.return_value())
 		result = job.latest_result()
 		return Outcome(status, error=(result.exc_string if result and result.exc_string else "") or "")
-
-
-def workers_serving(queue: str) -> int:
-	"""Workers listening on this bench's `queue` (short, default, long)."""
-	from frappe.utils.background_jobs import get_queue, get_redis_conn
-	from rq import Worker
-
-	return Worker.count(connection=get_redis_conn(), queue=get_queue(queue))
