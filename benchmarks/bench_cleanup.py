@@ -102,5 +102,40 @@ def run(table=None, rows=100_000, seed_sample=2_000):
 	return table
 
 
+def timed_after_seeding(delete):
+	"""A path of `ROUNDS`: seed `rows` old Error Logs, then time `delete()` alone."""
+
+	def path(rows):
+		seed_error_logs(rows)
+		_, seconds, peak = measure(delete)
+		assert not frappe.db.count("Error Log"), "rows left"
+		return rows, seconds, peak
+
+	return path
+
+
+# benchmarks/rounds.py: each path in a fresh process, interleaved rounds
+ROUNDS = {
+	"job": "cleanup: delete Error Logs",
+	"site": "bench_cleanup",
+	"rows": 50_000,
+	"reference": ("Frappe's clear_old_logs",),
+	"paths": {
+		"Frappe's clear_old_logs": timed_after_seeding(lambda: frappe_clear_old_logs(30)),
+		"one DELETE statement": timed_after_seeding(
+			lambda: frappe.db.delete("Error Log", {"modified": ("<", add_days(now_datetime(), -30))})
+		),
+		"app: delete_older_than": timed_after_seeding(
+			lambda: delete_older_than(
+				"Error Log",
+				30,
+				frappe.db.get_single_value("Maintenance Settings", "delete_batch_size"),
+				TimeBudget(3600),
+			)
+		),
+	},
+}
+
+
 if __name__ == "__main__":
 	run(None, *map(int, sys.argv[1:3])).print()

@@ -158,5 +158,41 @@ def run(table=None, rows=100_000):
 	return table
 
 
+def timed(export, *args):
+	"""A path of `ROUNDS`: the customers are in place (`ROUNDS["setup"]`); time one export."""
+
+	def path(rows):
+		result, seconds, peak = measure(export, *args)
+		count = result if isinstance(result, int) else result["records"]
+		assert count == rows, count
+		return count, seconds, peak
+
+	return path
+
+
+def setup_rounds(rows):
+	if frappe.db.count("Customer") != rows or frappe.db.exists("Customer", {"name": ("not like", "CUST-%")}):
+		seed_customers(rows)
+	restricted_user()
+
+
+# benchmarks/rounds.py: each path in a fresh process, interleaved rounds
+ROUNDS = {
+	"job": "export: customers to CSV",
+	"site": "bench_export",
+	"rows": 100_000,
+	"setup": setup_rounds,
+	"reference": ("unbuffered cursor only",),
+	"paths": {
+		"unbuffered cursor only": timed(
+			lambda: bare_cursor_export(frappe.get_site_path("private", "files", "bare.csv"))
+		),
+		"seed: get_all + StringIO": timed(lambda: seed_style_export(USER)),
+		"app: restricted user": timed(lambda: app_export(USER)),
+		"app: Administrator": timed(lambda: app_export("Administrator")),
+	},
+}
+
+
 if __name__ == "__main__":
 	run(None, *map(int, sys.argv[1:2])).print()

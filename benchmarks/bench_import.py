@@ -20,6 +20,11 @@ import frappe
 from myapp.importer import map_header, read_csv, run_csv_import, scan_file, start_import
 
 HEADER = ["customer_name", "customer_group", "territory", "customer_type", "tax_id"]
+# the header and the i-th row of a file for each DocType the benchmarks import
+FILES = {
+	"Customer": (HEADER, lambda i: [f"Customer {i:07d}", "Retail", "Europe", "Company", f"T{i}"]),
+	"ToDo": (["description", "status", "priority"], lambda i: [f"Call customer {i:07d}", "Open", "Medium"]),
+}
 
 
 def masters():
@@ -32,12 +37,13 @@ def masters():
 	frappe.db.commit()
 
 
-def write_csv(name, rows):
+def write_csv(name, rows, doctype="Customer"):
+	header, make_row = FILES[doctype]
 	path = frappe.get_site_path("private", "files", name)
 	with open(path, "w", newline="", encoding="utf-8") as f:
 		writer = csv.writer(f)
-		writer.writerow(HEADER)
-		writer.writerows([f"Customer {i:07d}", "Retail", "Europe", "Company", f"T{i}"] for i in range(rows))
+		writer.writerow(header)
+		writer.writerows(make_row(i) for i in range(rows))
 	file = frappe.get_doc(
 		{"doctype": "File", "file_name": name, "file_url": f"/private/files/{name}", "is_private": 1}
 	)
@@ -68,13 +74,13 @@ def app_import(file_url):
 	return result, frappe.get_doc("CSV Import Log", log.name)
 
 
-def worker_import(file_url, workers):
+def worker_import(file_url, workers, doctype="Customer"):
 	"""(seconds, peak worker RSS in MB, log) of one import on `workers` real worker processes."""
 	log = frappe.get_doc(
 		{
 			"doctype": "CSV Import Log",
 			"import_file": file_url,
-			"reference_doctype": "Customer",
+			"reference_doctype": doctype,
 			"workers": workers,
 		}
 	).insert(ignore_permissions=True)
@@ -150,6 +156,82 @@ def run(table=None, rows=10_000, read_rows=200_000):
 		"import: read the CSV", "app: streamed (both passes)", count, seconds, peak, baseline_rate=read_rate
 	)
 	return table
+
+
+def data_import_on_a_worker(file_url, doctype):
+	"""(seconds, peak worker RSS in MB, Data Import) of Frappe's Data Import (Insert New Records)
+	of the file, run as Desk runs it: its `start_import` job, here on one worker of the long queue."""
+	data_import = frappe.get_doc(
+		{
+			"doctype": "Data Import",
+			"reference_doctype": doctype,
+			"import_type": "Insert New Records",
+			"import_file": file_url,
+		}
+	).insert(ignore_permissions=True)
+	frappe.enqueue(
+		"frappe.core.doctype.data_import.data_import.start_import",
+		queue="long",
+		timeout=10000,
+		data_import=data_import.name,
+	)
+	frappe.db.commit()
+	seconds, peak_mb = run_workers_until(
+		lambda: frappe.db.get_value("Data Import", data_import.name, "status") not in ("Pending",), 1
+	)
+	return seconds, peak_mb, frappe.get_doc("Data Import", data_import.name)
+
+
+def empty_table(doctype):
+	frappe.db.sql(f"delete from `tab{doctype}`")
+	frappe.db.commit()
+
+
+def app_on_workers(workers):
+	"""A path of `ROUNDS`: this app's import of a fresh file on `workers` workers."""
+
+	def path(rows, doctype="Customer"):
+		empty_table(doctype)
+		file_url, _path = write_csv(f"rounds-{workers}.csv", rows, doctype)
+		seconds, peak_mb, log = worker_import(file_url, workers, doctype)
+		assert (log.status, log.success_count) == ("Success", rows), log.as_dict()
+		assert frappe.db.count(doctype) == rows
+		return rows, seconds, peak_mb
+
+	return path
+
+
+def frappe_data_import(rows, doctype="Customer"):
+	empty_table(doctype)
+	file_url, _path = write_csv("rounds-data-import.csv", rows, doctype)
+	seconds, peak_mb, data_import = data_import_on_a_worker(file_url, doctype)
+	assert data_import.status == "Success" and frappe.db.count(doctype) == rows, data_import.as_dict()
+	return rows, seconds, peak_mb
+
+
+frappe_data_import.unavailable = lambda: (
+	None if frappe.db.exists("DocType", "Data Import") else "Frappe's Data Import runs only in a real bench"
+)
+
+
+def setup_rounds(rows, doctype="Customer"):
+	if doctype == "Customer":
+		masters()
+
+
+# benchmarks/rounds.py: each path in a fresh process, interleaved rounds; peak MB of the workers
+ROUNDS = {
+	"job": "import: CSV on workers",
+	"site": "bench_import",
+	"rows": 10_000,
+	"setup": setup_rounds,
+	"reference": ("Frappe Data Import, 1 worker", "app: 1 worker"),
+	"paths": {
+		"Frappe Data Import, 1 worker": frappe_data_import,
+		"app: 1 worker": app_on_workers(1),
+		"app: 2 workers": app_on_workers(2),
+	},
+}
 
 
 if __name__ == "__main__":

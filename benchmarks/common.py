@@ -19,6 +19,12 @@ def bench_site(prefix="bench"):
 	return support.install_test_site(prefix)
 
 
+def connect_bench_site(prefix):
+	"""Connect the site `bench_site(prefix)` installed (a bench: the MYAPP_TEST_SITE site), as Administrator."""
+	os.environ["MYAPP_TEST_DB_PREFIX"] = prefix
+	support.connect_site()
+
+
 def measure(fn, *args, **kwargs):
 	"""(result, seconds, peak memory in MB) of one call: how far this process's RSS grew above
 	where it started, sampled every 5 ms by a thread. Not tracemalloc: it slows allocation-heavy
@@ -101,9 +107,12 @@ class Table:
 	def __init__(self):
 		self.rows = []
 
-	def add(self, job, path, records, seconds, peak_mb=None, note="", baseline_rate=None):
+	def add(self, job, path, records, seconds, peak_mb=None, note="", baseline_rate=None, ratio=None):
+		"""`ratio`: given as it is (a median of ratios, say) instead of the rate over `baseline_rate`."""
 		rate = records / seconds if seconds else float("inf")
-		ratio = f"{rate / baseline_rate:.1f}x" if baseline_rate else ""
+		if ratio is None and baseline_rate:
+			ratio = rate / baseline_rate
+		ratio = f"{ratio:.2f}x" if ratio is not None else ""
 		self.rows.append(
 			(
 				job,

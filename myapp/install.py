@@ -16,8 +16,32 @@ APP_MODULE = "MyApp"
 # Settings Singles whose defaults (from their DocType JSON) are filled in when missing.
 APP_SETTINGS = ("Maintenance Settings", "Sync Settings", "Report Settings", "Scheduler Health Settings")
 
-# {DocType: [field, ...]}: added only to DocTypes that exist on the site.
+# {DocType: [field, ...]}: added only to DocTypes that exist on the site, and a Link field only
+# when the DocType it links to exists (Desk refuses to open a form linking a missing DocType).
 CUSTOM_FIELDS: dict[str, list[dict]] = {}
+
+# The pull's company and warehouse (myapp.sync.pulled_order): ERPNext's DocTypes, so custom fields
+# of the app's own Sync Settings, added with ERPNext.
+CUSTOM_FIELDS["Sync Settings"] = [
+	{
+		"fieldname": "company",
+		"fieldtype": "Link",
+		"label": "Company for New Orders",
+		"options": "Company",
+		"insert_after": "pull_section",
+		"description": "Company of the Sales Orders created from records pulled from the external system.",
+	},
+	{
+		"fieldname": "default_warehouse",
+		"fieldtype": "Link",
+		"label": "Default Warehouse",
+		"options": "Warehouse",
+		"insert_after": "company",
+		"description": "Delivery warehouse of a pulled order's stock items when the record names none and "
+		"the Item has no default warehouse for the order's company. Must belong to that company; else "
+		"Stock Settings' Default Warehouse is tried, then the record is skipped.",
+	},
+]
 
 # External sync (myapp.sync): one status model on Sales Order. Set by the sync on submitted
 # orders, hence allow_on_submit; no_copy, so a duplicate starts unsynced.
@@ -220,11 +244,15 @@ def setup():
 def create_app_custom_fields():
 	# `module` ties each field to the app, so Frappe shows whose it is (and updates old installs)
 	available = {
-		doctype: [{**field, "module": APP_MODULE} for field in fields]
+		doctype: [
+			{**field, "module": APP_MODULE}
+			for field in fields
+			if field["fieldtype"] != "Link" or doctype_exists(field["options"])
+		]
 		for doctype, fields in CUSTOM_FIELDS.items()
 		if doctype_exists(doctype)
 	}
-	if available:
+	if any(available.values()):
 		create_custom_fields(available, ignore_validate=True)
 
 
@@ -244,7 +272,8 @@ def before_uninstall():
 			name = frappe.db.get_value("Custom Field", {"dt": doctype, "fieldname": field["fieldname"]})
 			if name:
 				frappe.delete_doc("Custom Field", name, ignore_permissions=True, force=True)
-			if doctype_exists(doctype) and frappe.db.has_column(doctype, field["fieldname"]):
+			# a Single (Sync Settings) keeps its values in tabSingles: no table, no column
+			if frappe.db.table_exists(doctype) and frappe.db.has_column(doctype, field["fieldname"]):
 				frappe.db.sql_ddl(f"alter table `tab{doctype}` drop column `{field['fieldname']}`")
 		if doctype_exists(doctype):
 			frappe.clear_cache(doctype=doctype)

@@ -20,7 +20,8 @@ def create_order(record: dict, external_id: str, settings):
 	customer = record.get("customer")
 	if not customer or not frappe.db.exists("Customer", customer):
 		raise ValueError(_("Customer {0} does not exist").format(repr(customer)))
-	company = record.get("company") or settings.company
+	# a custom field, there with ERPNext only
+	company = record.get("company") or settings.get("company")
 	if not company or not frappe.db.exists("Company", company):
 		raise ValueError(
 			_("Company {0} does not exist (set Company for New Orders in Sync Settings)").format(

@@ -3,6 +3,9 @@
 
 frappe.ui.form.on("Sync Settings", {
 	refresh(frm) {
+		frm.add_custom_button(__("Sync Log"), () => frappe.set_route("List", "Sync Log"));
+		// the sync's orders are ERPNext's Sales Orders: nothing to retry or list without them
+		if (!frappe.model.can_read("Sales Order")) return;
 		frm.add_custom_button(__("Retry all failed"), () => {
 			frappe.confirm(
 				__("Put every Sales Order whose sync is Failed or Error back to Pending?"),
@@ -20,7 +23,6 @@ frappe.ui.form.on("Sync Settings", {
 				}
 			);
 		});
-		frm.add_custom_button(__("Sync Log"), () => frappe.set_route("List", "Sync Log"));
 		frm.add_custom_button(__("Failed Orders"), () =>
 			frappe.set_route("List", "Sales Order", {
 				custom_sync_status: ["in", ["Failed", "Error"]],
