@@ -102,7 +102,9 @@ def child(module_name: str, path: str, rows: int, options: dict) -> dict:
 	for line in completed.stdout.splitlines():
 		if line.startswith(RESULT_MARK):
 			return json.loads(line[len(RESULT_MARK) :])
-	raise RuntimeError(f"{module_name} {path} failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}")
+	raise RuntimeError(
+		f"{module_name} {path} failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}"
+	)
 
 
 JOBS = {"cleanup": "bench_cleanup", "export": "bench_export", "import": "bench_import"}

@@ -15,6 +15,11 @@ import sys
 import click
 from frappe.commands import get_site, pass_context
 
+from myapp.utils.preload import preload_for_worker
+
+# `bench worker` imports this module before it starts: the jobs' modules, once per worker
+preload_for_worker(sys.argv)
+
 
 @click.group("myapp")
 def myapp():

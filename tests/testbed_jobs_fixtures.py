@@ -84,3 +84,12 @@ def scheduled_fail():
 
 def weekday_job():
 	pass
+
+
+def report_preloaded_modules(key):
+	"""Which of the app's worker preloads this work horse had before its job imported anything."""
+	import sys
+
+	from myapp.utils.preload import MODULES
+
+	record(key, [module for module in MODULES if module in sys.modules])

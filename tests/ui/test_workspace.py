@@ -144,6 +144,8 @@ def test_sync_settings_opens_with_or_without_erpnext(desk):
 	page.locator(".frappe-control[data-fieldname='base_url']").first.wait_for()
 	assert page.locator(".modal.show", has_text="Missing DocType").count() == 0
 	has_company = page.evaluate("() => Boolean(cur_frm.fields_dict.company)")
-	retry_buttons = page.locator(".page-actions button, .inner-group-button button", has_text="Retry all failed")
+	retry_buttons = page.locator(
+		".page-actions button, .inner-group-button button", has_text="Retry all failed"
+	)
 	assert (has_company, retry_buttons.count() > 0) == (erpnext, erpnext)
 	desk.assert_clean()
