@@ -169,16 +169,15 @@ def data_import_on_a_worker(file_url, doctype):
 			"import_file": file_url,
 		}
 	).insert(ignore_permissions=True)
-	frappe.enqueue(
+	job = frappe.enqueue(
 		"frappe.core.doctype.data_import.data_import.start_import",
 		queue="long",
 		timeout=10000,
 		data_import=data_import.name,
 	)
 	frappe.db.commit()
-	seconds, peak_mb = run_workers_until(
-		lambda: frappe.db.get_value("Data Import", data_import.name, "status") not in ("Pending",), 1
-	)
+	# the job's end, not the status: Data Import says "Partial Success" from its first row on
+	seconds, peak_mb = run_workers_until(lambda: job.get_status(refresh=True) in ("finished", "failed"), 1)
 	return seconds, peak_mb, frappe.get_doc("Data Import", data_import.name)
 
 

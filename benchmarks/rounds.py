@@ -39,7 +39,7 @@ def run_one(module_name: str, path: str, rows: int, options: dict):
 	print(RESULT_MARK + json.dumps({"records": records, "seconds": seconds, "peak_mb": peak_mb}), flush=True)
 
 
-def run_rounds(module_name: str, rounds: int, rows: int, options: dict):
+def run_rounds(module_name: str, rounds: int, rows: int, options: dict, only: list[str] | None = None):
 	from common import Table, bench_site
 
 	module = importlib.import_module(module_name)
@@ -47,8 +47,9 @@ def run_rounds(module_name: str, rounds: int, rows: int, options: dict):
 	bench_site(spec["site"])
 	if spec.get("setup"):
 		spec["setup"](rows, **options)
-	paths = [name for name, fn in spec["paths"].items() if not getattr(fn, "unavailable", lambda: None)()]
-	skipped = [f"{name}: {fn.unavailable()}" for name, fn in spec["paths"].items() if name not in paths]
+	chosen = {name: fn for name, fn in spec["paths"].items() if not only or name in only}
+	paths = [name for name, fn in chosen.items() if not getattr(fn, "unavailable", lambda: None)()]
+	skipped = [f"{name}: {fn.unavailable()}" for name, fn in chosen.items() if name not in paths]
 
 	results = {name: [] for name in paths}
 	for number in range(rounds):
@@ -59,7 +60,7 @@ def run_rounds(module_name: str, rounds: int, rows: int, options: dict):
 			rate = result["records"] / result["seconds"]
 			print(f"round {number + 1}: {name}: {rate:,.0f} rows/s, {result['peak_mb']:.1f} MB", flush=True)
 
-	reference = next(name for name in spec["reference"] if name in paths)
+	reference = next((name for name in spec["reference"] if name in paths), paths[0])
 	table = Table()
 	table.columns = ("job", "path", "records", "rows/s", "vs ref", "peak MB", "note")
 	for name in paths:
@@ -121,10 +122,12 @@ def main():
 	parser.add_argument("--rounds", type=int, default=3)
 	parser.add_argument("--rows", type=int)
 	parser.add_argument("--doctype", help="import only: Customer (default) or ToDo")
+	parser.add_argument("--only", help="comma-separated paths to run (default: all)")
 	args = parser.parse_args()
 	module = importlib.import_module(JOBS[args.job])
 	options = {"doctype": args.doctype} if args.doctype else {}
-	run_rounds(JOBS[args.job], args.rounds, args.rows or module.ROUNDS["rows"], options)
+	only = args.only.split(",") if args.only else None
+	run_rounds(JOBS[args.job], args.rounds, args.rows or module.ROUNDS["rows"], options, only)
 
 
 if __name__ == "__main__":
