@@ -30,7 +30,12 @@ from frappe.utils import cint, get_url_to_form, now_datetime
 
 from myapp.utils.batching import claim_rows
 from myapp.utils.csvfile import FORMULA_TRIGGERS
-from myapp.utils.jobs import enqueue_once, job_site_callback
+from myapp.utils.jobs import (
+	enqueue_once,
+	job_site_callback,
+	releases_claim_on_failure,
+	releases_claim_on_success,
+)
 from myapp.utils.notify import email_addresses, notify_user
 from myapp.utils.permissions import permlevels
 from myapp.utils.progress import Progress, publish_doc_update
@@ -802,20 +807,29 @@ class RowImporter:
 		identifiers = [values.pop(column, None) for column in IDENTIFIER_COLUMNS]
 		identifier = next((value for value in identifiers if value), None)
 		values = {field: value for field, value in values.items() if value is not None}
-		if self.update_existing and identifier:
-			doc = self.existing_doc(identifier)
-			if doc:
-				doc.update(values)
-				doc.save()
-				return
-		doc = frappe.get_doc({"doctype": self.doctype, **values})
-		# A new record is on no one's open form: instead of two realtime events per row at commit,
-		# record_chunk() sends one list refresh per committed chunk.
-		doc.flags.notify_update = False
-		# a given name is kept instead of the DocType's naming rule (and checked by validate_name);
-		# unlike frappe.flags.in_import this keeps the Select and default checks of every row
-		doc.insert(set_name=identifier)
-		self.last_inserted = doc.name
+		# v15's insert adds (doctype, None) to frappe.flags.currently_saving before the record is
+		# named and removes (doctype, name) after: one stale entry per row stays, and every save
+		# scans that list. Nothing saved by this row is still saving once it returns or fails.
+		# (Measured: a 100,000-row import ran at a third of its 10,000-row rate without this.)
+		saving = frappe.flags.currently_saving
+		saving_before = len(saving)
+		try:
+			if self.update_existing and identifier:
+				doc = self.existing_doc(identifier)
+				if doc:
+					doc.update(values)
+					doc.save()
+					return
+			doc = frappe.get_doc({"doctype": self.doctype, **values})
+			# A new record is on no one's open form: instead of two realtime events per row at commit,
+			# record_chunk() sends one list refresh per committed chunk.
+			doc.flags.notify_update = False
+			# a given name is kept instead of the DocType's naming rule (and checked by validate_name);
+			# unlike frappe.flags.in_import this keeps the Select and default checks of every row
+			doc.insert(set_name=identifier)
+			self.last_inserted = doc.name
+		finally:
+			del saving[saving_before:]
 
 	def existing_doc(self, identifier: str):
 		"""The record to update, or None; one query (the database's own name matching) per row."""
@@ -853,6 +867,7 @@ def update_log(name: str, **values):
 
 
 # the job's callbacks (workflow 7): RQ calls them without site context, job_site_callback opens it
+@releases_claim_on_success
 @job_site_callback
 def on_import_success(job, connection, result, *args, **kwargs):
 	"""RQ on_success of the import job: the final status from the job's result, then notify."""
@@ -865,6 +880,7 @@ def on_import_success(job, connection, result, *args, **kwargs):
 		finish_import(import_log_name, "Completed with Errors" if errors else "Success")
 
 
+@releases_claim_on_failure
 @job_site_callback
 def on_import_failure(job, connection, exc_type, exc_value, tb):
 	"""RQ on_failure of the import job (an exception, a timeout or a killed worker): status Error,

@@ -15,7 +15,7 @@ from frappe.utils import cint, escape_html, now_datetime
 from frappe.utils.background_jobs import get_jobs
 
 from myapp.utils.batching import claim_rows
-from myapp.utils.jobs import enqueue_once, job_site_callback
+from myapp.utils.jobs import enqueue_once, job_site_callback, releases_claim_on_failure
 from myapp.utils.notify import notify_user
 from myapp.utils.progress import Progress, publish_doc_update
 from myapp.utils.savepoint import isolated
@@ -355,6 +355,7 @@ def finish_run(run: str):
 		)
 
 
+@releases_claim_on_failure
 @job_site_callback
 def on_batch_failure(job, connection, type, value, traceback):
 	"""RQ callback when a batch job raised (after Frappe's retries): the run stops as Failed.
@@ -362,12 +363,8 @@ def on_batch_failure(job, connection, type, value, traceback):
 	RQ also calls it for a job whose worker was killed (AbandonedJobError, once the job's timeout has
 	passed): that batch rolled back and the run goes on, so the run is left as it is.
 	"""
-	from frappe.utils.background_jobs import truncate_failed_registry
 	from rq.exceptions import AbandonedJobError
 
-	# Frappe's default on_failure, which an explicit callback replaces (enqueue_once calls it itself)
-	if job.kwargs["kwargs"].get("batch_job_id") != START_JOB_ID:
-		truncate_failed_registry(job, connection, type, value, traceback)
 	if issubclass(type, AbandonedJobError):
 		return
 	run = job.kwargs["kwargs"]["run"]

@@ -300,7 +300,7 @@ def test_callbacks_update_the_log_with_no_site_context(drain, sites_path, monkey
 	frappe.destroy()
 	try:
 		assert getattr(frappe.local, "site", None) is None
-		on_import_failure(job, None, RuntimeError, RuntimeError("disk <b>full</b>"), None)
+		on_import_failure(job, job.connection, RuntimeError, RuntimeError("disk <b>full</b>"), None)
 		assert getattr(frappe.local, "site", None) is None  # it cleaned up after itself
 	finally:
 		from conftest import connect_site
@@ -315,7 +315,7 @@ def test_callbacks_update_the_log_with_no_site_context(drain, sites_path, monkey
 	frappe.db.commit()
 	frappe.destroy()
 	try:
-		on_import_success(job, None, {"status": "Success"})
+		on_import_success(job, job.connection, {"status": "Success"})
 	finally:
 		connect_site()
 	assert log_of(name).status == "Success"
@@ -339,7 +339,7 @@ def test_an_abandoned_job_callback_inside_a_request_reuses_its_context_and_leave
 	frappe.local.flags.commit = False
 	frappe.db.sql("select 1")
 
-	on_import_failure(job, None, AbandonedJobError, AbandonedJobError(), None)
+	on_import_failure(job, job.connection, AbandonedJobError, AbandonedJobError(), None)
 
 	assert (frappe.local.site, frappe.db, frappe.session.user) == (site, connection, viewer)
 	assert frappe.local.flags.commit  # the request (even a GET) commits what the callback wrote
@@ -377,7 +377,7 @@ def test_an_abandoned_job_callback_inside_another_sites_request_leaves_that_site
 		frappe.connect()
 		connection = frappe.db
 
-		on_import_failure(job, None, AbandonedJobError, AbandonedJobError(), None)
+		on_import_failure(job, job.connection, AbandonedJobError, AbandonedJobError(), None)
 
 		assert (frappe.local.site, frappe.db) == (site_without_erpnext, connection)
 	finally:

@@ -1,4 +1,4 @@
-"""Issue 12: one import on four real workers, with faults injected: a work horse killed with SIGKILL
+"""Issue 12: one 20,000-row import on four real workers, with faults injected: a work horse killed with SIGKILL
 in the middle of a chunk, a deadlock on a row and a real lock wait timeout on another. Every row
 must land exactly once and the log must end with the right counts.
 
@@ -30,7 +30,7 @@ from user_jobs_helpers import customer_masters, upload_csv
 FAULTS = "myapp_par_faults"  # MyISAM: each fault the trigger injected, kept on rollback
 LOCK = "myapp_par_lock"  # InnoDB: a row the test holds locked while a worker's insert waits on it
 FAULT_TRIGGER = "myapp_par_fault"
-TOTAL = 4000
+TOTAL = 20_000  # the issue asks for a 20,000-row file
 DEADLOCK_ROW = 1500
 LOCK_WAIT_ROW = 3000
 
@@ -176,7 +176,7 @@ def test_four_workers_import_one_file_through_a_sigkill_a_deadlock_and_a_lock_wa
 				resumed = True
 			return False
 
-		wait_for(finished, "the import never finished", 180)
+		wait_for(finished, "the import never finished", 900)
 		seconds = time.monotonic() - started
 	finally:
 		holder.close()
@@ -204,3 +204,79 @@ def test_four_workers_import_one_file_through_a_sigkill_a_deadlock_and_a_lock_wa
 	assert fault_count("deadlock") == 1 and fault_count("lock wait") >= 2
 	assert frappe.get_all("CSV Import Chunk") == []
 	print(f"{TOTAL} rows on 4 workers with 3 faults in {seconds:.1f} s (resumed: {resumed})")
+
+
+def test_a_redis_restart_that_loses_the_queued_helper_jobs_loses_no_row():
+	"""A queue Redis that keeps nothing on disk comes back empty: the import's helper jobs, queued
+	but not started, are gone. The chunks live in the database, so the import's first job imports
+	them all itself and the log ends right: every row once."""
+	from frappe.utils.background_jobs import get_redis_conn
+	from support import pending_jobs
+
+	total = 3000
+	user = "Administrator"  # ToDo grants no role the import right
+	rows = [["description", "status"]] + [[f"Redis Restart {i:05d}", "Open"] for i in range(total)]
+	file_url = upload_csv("redis-restart.csv", rows, owner=user)
+	log_name = call_endpoint("myapp.api.start_csv_import", user=user, file_url=file_url, doctype="ToDo")[
+		"import_log"
+	]
+	frappe.db.set_value("CSV Import Log", log_name, {"batch_size": 50, "workers": 3})
+	frappe.db.commit()
+	# one worker: while its horse runs the first job, the two helper jobs wait in the queue
+	worker = start_worker("long", burst=False)
+	try:
+		# the first job started, its two helpers queued
+		wait_for(lambda: pending_jobs(queues=("long",)) == 3, "the helper jobs were never queued", 120)
+		wait_for(
+			lambda: frappe.db.rollback() or frappe.db.get_value("CSV Import Log", log_name, "processed_rows"),
+			"no chunk was committed",
+			120,
+		)
+		get_redis_conn().flushdb()  # what the restart leaves: no queued job, no worker registration
+		FIGURES["faults_injected"] += 1
+
+		def finished():
+			frappe.db.rollback()
+			return frappe.db.get_value("CSV Import Log", log_name, "status") not in ("Queued", "Running")
+
+		wait_for(finished, "the import never finished", 300)
+	finally:
+		output = stop_workers([worker])
+		print(output)  # the worker's log, shown when the test fails
+
+	log = frappe.get_doc("CSV Import Log", log_name)
+	assert (log.status, log.processed_rows, log.success_count, log.error_count) == (
+		"Success",
+		total,
+		total,
+		0,
+	), output
+	descriptions = frappe.get_all(
+		"ToDo", filters={"description": ("like", "Redis Restart %")}, pluck="description"
+	)
+	expected = {f"Redis Restart {i:05d}" for i in range(total)}
+	FIGURES["rows_lost"] += len(expected - set(descriptions))
+	tally(expected, {d: descriptions.count(d) for d in descriptions}, "imported row")
+	assert frappe.get_all("CSV Import Chunk") == []
+
+
+def test_an_import_leaves_no_stale_entries_in_frappes_currently_saving():
+	"""Each insert leaves (doctype, None) in frappe.flags.currently_saving (v15), which every later
+	save scans: a 100,000-row import slowed to a third of its speed. The importer removes them."""
+	from myapp.importer import run_csv_import
+
+	rows = [["description", "status"]] + [[f"Saving {i}", "Open"] for i in range(300)]
+	rows.append(["Bad status", "Nope"])  # a failed row leaves nothing either
+	log = frappe.get_doc(
+		{
+			"doctype": "CSV Import Log",
+			"import_file": upload_csv("saving.csv", rows),
+			"reference_doctype": "ToDo",
+			"workers": 1,
+		}
+	).insert()
+	frappe.db.commit()
+	before = list(frappe.flags.currently_saving)
+	result = run_csv_import(log.name)
+	assert (result["success"], result["errors"]) == (300, 1)
+	assert frappe.flags.currently_saving == before

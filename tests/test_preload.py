@@ -36,7 +36,16 @@ def test_a_bench_worker_forks_its_jobs_with_the_modules_preloaded():
 	frappe.db.commit()
 	# what `bench worker --queue short --burst` runs, from the sites folder
 	worker = subprocess.run(
-		[sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "worker", "--queue", "short", "--burst"],
+		[
+			sys.executable,
+			"-m",
+			"frappe.utils.bench_helper",
+			"frappe",
+			"worker",
+			"--queue",
+			"short",
+			"--burst",
+		],
 		cwd=_sites_path(),
 		env=_worker_env(),
 		capture_output=True,

@@ -68,18 +68,18 @@ def enqueue_once(
 	"""Enqueue `method` unless a job with `job_id` is queued or running; raises JobAlreadyQueuedError.
 
 	`on_success` / `on_failure` are dotted paths of RQ callbacks (job, connection, result) /
-	(job, connection, type, value, traceback), called after the claim is released; like every
-	RQ callback in Frappe they run without site context.
+	(job, connection, type, value, traceback) decorated with `releases_claim_on_success` /
+	`releases_claim_on_failure`; like every RQ callback in Frappe they run without site context.
+	They are the job's own RQ callbacks, so they run even when the queue's Redis lost the claim
+	(a restart of a Redis that keeps nothing on disk): the work horse holds its job in memory.
 	"""
+	on_success = on_success or "myapp.utils.jobs.release_claim_on_success"
+	on_failure = on_failure or "myapp.utils.jobs.release_claim_on_failure"
+	for callback in (on_success, on_failure):
+		if not getattr(_import(callback), "releases_claim", False):
+			raise ValueError(f"{callback} must be decorated with myapp.utils.jobs.releases_claim_on_*")
 	full_job_id = create_job_id(job_id)
-	claim = json.dumps(
-		{
-			"claimed_at": time.time(),
-			"user": frappe.session.user,
-			"on_success": on_success,
-			"on_failure": on_failure,
-		}
-	)
+	claim = json.dumps({"claimed_at": time.time(), "user": frappe.session.user})
 	connection = get_redis_conn()
 	try:
 		claimed = _take_claim(connection, full_job_id, claim)
@@ -93,8 +93,8 @@ def enqueue_once(
 			queue=queue,
 			timeout=timeout,
 			job_id=job_id,
-			on_success="myapp.utils.jobs.release_claim_on_success",
-			on_failure="myapp.utils.jobs.release_claim_on_failure",
+			on_success=on_success,
+			on_failure=on_failure,
 			**kwargs,
 		)
 	except QUEUE_UNAVAILABLE_ERRORS:
@@ -177,21 +177,49 @@ def _release(job, connection) -> dict:
 
 
 def release_claim_on_success(job, connection, result, *args, **kwargs):
-	claim = _release(job, connection)
-	if claim.get("on_success"):
-		_import(claim["on_success"])(job, connection, result)
+	_release(job, connection)
+
+
+release_claim_on_success.releases_claim = True
 
 
 def release_claim_on_failure(job, connection, type, value, traceback):
 	from frappe.utils.background_jobs import truncate_failed_registry
 
-	claim = _release(job, connection)
+	_release(job, connection)
 	# Frappe's default on_failure, which an explicit callback replaces
 	truncate_failed_registry(job, connection, type, value, traceback)
-	if claim.get("on_failure"):
-		_import(claim["on_failure"])(job, connection, type, value, traceback)
 	# a Failed Job record at once, with the real exception (never raises; the capture is the backstop)
 	_import("myapp.job_center.record_failure_callback")(job, connection, type, value, traceback)
+
+
+release_claim_on_failure.releases_claim = True
+
+
+def releases_claim_on_success(callback):
+	"""Decorate the on_success callback of an `enqueue_once` job: the claim is released first."""
+
+	@functools.wraps(callback)
+	def run(job, connection, result, *args, **kwargs):
+		release_claim_on_success(job, connection, result)
+		return callback(job, connection, result, *args, **kwargs)
+
+	run.releases_claim = True
+	return run
+
+
+def releases_claim_on_failure(callback):
+	"""Decorate the on_failure callback of an `enqueue_once` job (or of any job): the claim is
+	released, Frappe's default on_failure (which an explicit callback replaces) and the Failed
+	Job record run first."""
+
+	@functools.wraps(callback)
+	def run(job, connection, type, value, traceback):
+		release_claim_on_failure(job, connection, type, value, traceback)
+		return callback(job, connection, type, value, traceback)
+
+	run.releases_claim = True
+	return run
 
 
 def _import(path: str):

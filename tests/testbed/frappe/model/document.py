@@ -237,6 +237,9 @@ class Document:
 
 		self.set("__islocal", True)
 		self._set_defaults_for_missing()
+		# as v15's set_user_and_timestamp: before the record is named, so (doctype, None) for a
+		# new one, which run_post_save_methods' removal of (doctype, name) then leaves behind
+		frappe.flags.currently_saving.append((self.doctype, self.name))
 		self.check_permission("create")
 		self.run_method("before_insert")
 		self.set_new_name(set_name=set_name, set_child_names=set_child_names)
@@ -280,6 +283,7 @@ class Document:
 		if ignore_permissions is not None:
 			self.flags.ignore_permissions = ignore_permissions
 		self.check_permission("write", "save")
+		frappe.flags.currently_saving.append((self.doctype, self.name))
 		self._doc_before_save = self._load_before_save()
 		self.check_if_latest()
 		self.set_parent_in_children()
@@ -429,6 +433,8 @@ class Document:
 		elif self.docstatus == 2:
 			self.run_method("on_cancel")
 		self.clear_cache()
+		if (self.doctype, self.name) in frappe.flags.currently_saving:
+			frappe.flags.currently_saving.remove((self.doctype, self.name))
 		if self.flags.get("notify_update", True):
 			self.notify_update()
 		self.run_method("on_change")
