@@ -191,7 +191,8 @@ def app_on_workers(workers):
 
 	def path(rows, doctype="Customer"):
 		empty_table(doctype)
-		file_url, _path = write_csv(f"rounds-{workers}.csv", rows, doctype)
+		# a new file each time: an import of the same file is refused while an earlier one may run
+		file_url, _path = write_csv(f"rounds-{workers}-{frappe.generate_hash(length=8)}.csv", rows, doctype)
 		seconds, peak_mb, log = worker_import(file_url, workers, doctype)
 		assert (log.status, log.success_count) == ("Success", rows), log.as_dict()
 		assert frappe.db.count(doctype) == rows
