@@ -292,7 +292,7 @@ def test_failures_of_two_sites_beyond_rqs_limit_are_each_recorded_by_their_own_s
 			frappe.db.delete(DOCTYPE, {"method": "job_center_jobs.fails"})  # an earlier run's, if any
 			frappe.db.commit()
 			for n in range(other_count):
-				enqueue("fails", tag=f"{run_key}-other-{n}")
+				enqueue("fails", tag=f"{run_key}-other-{n}", timeout=3600)
 			# first, so the registry is full of older failures when this site's jobs fail
 			drain_queues(workers=2, queues="short", sites_path=other_sites_path, timeout=900)
 			other_recorded = frappe.db.count(
@@ -303,7 +303,8 @@ def test_failures_of_two_sites_beyond_rqs_limit_are_each_recorded_by_their_own_s
 			frappe.db.commit()
 		assert other_recorded == other_count  # the other site recorded its own
 
-		jobs = [enqueue("fails", tag=f"{run_key}-this-{n}") for n in range(this_count)]
+		# a generous timeout: on a loaded machine a job was once killed by the short queue's 300 s
+		jobs = [enqueue("fails", tag=f"{run_key}-this-{n}", timeout=3600) for n in range(this_count)]
 		drain(workers=2, queues="short", timeout=900)
 
 	registry = get_queue("short").failed_job_registry
