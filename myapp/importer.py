@@ -807,29 +807,20 @@ class RowImporter:
 		identifiers = [values.pop(column, None) for column in IDENTIFIER_COLUMNS]
 		identifier = next((value for value in identifiers if value), None)
 		values = {field: value for field, value in values.items() if value is not None}
-		# v15's insert adds (doctype, None) to frappe.flags.currently_saving before the record is
-		# named and removes (doctype, name) after: one stale entry per row stays, and every save
-		# scans that list. Nothing saved by this row is still saving once it returns or fails.
-		# (Measured: a 100,000-row import ran at a third of its 10,000-row rate without this.)
-		saving = frappe.flags.currently_saving
-		saving_before = len(saving)
-		try:
-			if self.update_existing and identifier:
-				doc = self.existing_doc(identifier)
-				if doc:
-					doc.update(values)
-					doc.save()
-					return
-			doc = frappe.get_doc({"doctype": self.doctype, **values})
-			# A new record is on no one's open form: instead of two realtime events per row at commit,
-			# record_chunk() sends one list refresh per committed chunk.
-			doc.flags.notify_update = False
-			# a given name is kept instead of the DocType's naming rule (and checked by validate_name);
-			# unlike frappe.flags.in_import this keeps the Select and default checks of every row
-			doc.insert(set_name=identifier)
-			self.last_inserted = doc.name
-		finally:
-			del saving[saving_before:]
+		if self.update_existing and identifier:
+			doc = self.existing_doc(identifier)
+			if doc:
+				doc.update(values)
+				doc.save()
+				return
+		doc = frappe.get_doc({"doctype": self.doctype, **values})
+		# A new record is on no one's open form: instead of two realtime events per row at commit,
+		# record_chunk() sends one list refresh per committed chunk.
+		doc.flags.notify_update = False
+		# a given name is kept instead of the DocType's naming rule (and checked by validate_name);
+		# unlike frappe.flags.in_import this keeps the Select and default checks of every row
+		doc.insert(set_name=identifier)
+		self.last_inserted = doc.name
 
 	def existing_doc(self, identifier: str):
 		"""The record to update, or None; one query (the database's own name matching) per row."""

@@ -220,7 +220,7 @@ def test_customer_and_item_mandatory_fields_match_erpnext(erpnext):
 def test_an_insert_leaves_its_unnamed_entry_in_currently_saving_as_v15_does():
 	"""v15 adds (doctype, None) to frappe.flags.currently_saving before naming a new record and
 	removes (doctype, name) after saving it: every insert leaves one entry, which a long job's
-	later saves scan (the importer clears them; test_importer_parallel)."""
+	later saves scan (myapp.utils.savepoint.isolated clears them; test_importer_parallel)."""
 	before = list(frappe.flags.currently_saving)
 	_todo().insert()
 	assert frappe.flags.currently_saving == [*before, ("ToDo", None)]

@@ -167,13 +167,8 @@ def _utc_timestamp(value) -> float:
 	return value.replace(tzinfo=datetime.timezone.utc).timestamp()
 
 
-def _release(job, connection) -> dict:
-	claim = connection.get(claim_key(job.id))
+def _release(job, connection):
 	connection.delete(claim_key(job.id))
-	try:
-		return json.loads(claim) if claim else {}
-	except ValueError:
-		return {}
 
 
 def release_claim_on_success(job, connection, result, *args, **kwargs):

@@ -31,6 +31,11 @@ class isolated:
 	whole batch on contention rather than fail the record.
 	`release=False` keeps the savepoint after success (the next SAVEPOINT of the same name
 	replaces it: one round trip less per row in a tight loop).
+
+	v15's insert adds (doctype, None) to `frappe.flags.currently_saving` before the record is
+	named and removes (doctype, name) after: each insert leaves an entry for the rest of the job,
+	and every later save scans the list (measured: a 100,000-row import ran at a third of its
+	10,000-row rate). Nothing the unit saved is still saving once it ends, so its entries go.
 	"""
 
 	def __init__(
@@ -55,10 +60,12 @@ class isolated:
 		return self.error is not None
 
 	def __enter__(self):
+		self.saving_before = len(frappe.flags.currently_saving)
 		frappe.db.savepoint(self.savepoint)
 		return self
 
 	def __exit__(self, exc_type, exc, tb) -> bool:
+		del frappe.flags.currently_saving[self.saving_before :]
 		if exc is None:
 			if self.release:
 				frappe.db.release_savepoint(self.savepoint)
